@@ -1,0 +1,123 @@
+/* Int8 kernels of the inference engine: one kernel a file (firmware/engine/kernels/<name>.c,
+ * DSP variants in firmware/engine/kernels_dsp/<name>.c with the same signature, chosen by the
+ * build, never by #ifdef inside a call).
+ *
+ * Every kernel has the same argument shape (the CMSIS-NN habit):
+ *   eng_status eng_<op>_s8(const eng_ctx *ctx, const eng_<op>_params *params,
+ *                          const eng_tensor *input, [const eng_tensor *input2,]
+ *                          [const int8_t *filter, const int32_t *bias,] eng_tensor *output);
+ * and a companion  int32_t eng_<op>_s8_scratch_size(const eng_<op>_params *params,
+ *                          const eng_tensor *input, const eng_tensor *output);
+ * returning the bytes of ctx->buf the kernel needs (mirrored in Python: toolkit/plan/scratch.py).
+ *
+ * Layout: NHWC, batch 1. Weights: conv [Cout][KH][KW][Cin]; depthwise [KH][KW][C]; fc [Cout][Cin].
+ * Arithmetic (bit-exact with toolkit/golden.py, see docs/arithmetic.md):
+ *   conv/depthwise/fc: acc = bias[c] + sum((x + input_offset) * w)  (int32, exact)
+ *                      y = clamp(lrintf((float)acc * multiplier[c]) + output_zero_point, act_min, act_max)
+ *   add/avgpool/requant: literal float32 dequantize -> op -> quantize (x / scale, round half even).
+ * Build with -ffp-contract=off: a fused multiply-add would change the float32 rounding.
+ * All shape/quantization preparation happens in Python at code generation; kernels only compute.
+ */
+#ifndef ENGINE_KERNELS_H
+#define ENGINE_KERNELS_H
+
+#include <stdint.h>
+
+typedef enum {
+    ENG_OK = 0,
+    ENG_ARG_ERROR = -1,   /* shapes or parameters inconsistent */
+    ENG_SCRATCH_ERROR = -2 /* ctx->buf smaller than *_scratch_size() */
+} eng_status;
+
+/* Caller-owned scratch memory (a slice of the arena). */
+typedef struct {
+    void *buf;
+    int32_t size;
+} eng_ctx;
+
+/* An int8 feature map: h x w x c, NHWC, rows contiguous. */
+typedef struct {
+    int8_t *data;
+    int32_t h, w, c;
+} eng_tensor;
+
+/* Padding applied around the input on each side; in patch mode nonzero only at image borders. */
+typedef struct {
+    int16_t top, left, bottom, right;
+} eng_pads;
+
+typedef struct {
+    int16_t kernel_h, kernel_w;
+    int16_t stride_h, stride_w;
+    int16_t dilation_h, dilation_w;
+    eng_pads pads;
+    int32_t input_offset;        /* -input zero point */
+    int32_t output_zero_point;
+    int32_t act_min, act_max;    /* int8 clamp after requantization */
+    const float *multiplier;     /* per output channel: f32(f32(sx*sw[c])/sy) */
+} eng_conv_params;               /* conv and depthwise */
+
+typedef struct {
+    int32_t input_offset;
+    int32_t output_zero_point;
+    int32_t act_min, act_max;
+    const float *multiplier;     /* per output channel */
+} eng_fc_params;
+
+typedef struct {
+    int32_t zero_point;
+    float scale;
+} eng_qparam;
+
+typedef struct {
+    eng_qparam input1, input2, output;
+} eng_add_params;
+
+typedef struct {
+    int16_t kernel_h, kernel_w, stride_h, stride_w;
+    eng_pads pads;
+    eng_qparam input, output;    /* requantize after the max when they differ */
+} eng_maxpool_params;
+
+typedef struct {
+    eng_qparam input, output;
+} eng_avgpool_params;            /* global average pool: output is 1 x 1 x c */
+
+typedef struct {
+    eng_pads pads;               /* spatial padding */
+    int32_t channels_before, channels_after;
+    eng_qparam input, output;
+} eng_pad_params;
+
+typedef struct {
+    eng_qparam input, output;
+    int32_t act_min, act_max;
+} eng_requant_params;            /* reshape/clamp/concat part: y = clamp(requant(x)) */
+
+eng_status eng_conv_s8(const eng_ctx *ctx, const eng_conv_params *params, const eng_tensor *input,
+                       const int8_t *filter, const int32_t *bias, eng_tensor *output);
+int32_t eng_conv_s8_scratch_size(const eng_conv_params *params, const eng_tensor *input,
+                                 const eng_tensor *output);
+
+eng_status eng_depthwise_s8(const eng_ctx *ctx, const eng_conv_params *params, const eng_tensor *input,
+                            const int8_t *filter, const int32_t *bias, eng_tensor *output);
+int32_t eng_depthwise_s8_scratch_size(const eng_conv_params *params, const eng_tensor *input,
+                                      const eng_tensor *output);
+
+eng_status eng_fc_s8(const eng_ctx *ctx, const eng_fc_params *params, const eng_tensor *input,
+                     const int8_t *filter, const int32_t *bias, eng_tensor *output);
+int32_t eng_fc_s8_scratch_size(const eng_fc_params *params, const eng_tensor *input, const eng_tensor *output);
+
+eng_status eng_add_s8(const eng_ctx *ctx, const eng_add_params *params, const eng_tensor *input1,
+                      const eng_tensor *input2, eng_tensor *output);
+eng_status eng_maxpool_s8(const eng_ctx *ctx, const eng_maxpool_params *params, const eng_tensor *input,
+                          eng_tensor *output);
+eng_status eng_avgpool_s8(const eng_ctx *ctx, const eng_avgpool_params *params, const eng_tensor *input,
+                          eng_tensor *output);
+eng_status eng_pad_s8(const eng_ctx *ctx, const eng_pad_params *params, const eng_tensor *input,
+                      eng_tensor *output);
+/* Elementwise requantize + clamp of h*w*c values; input and output may alias (in place). */
+eng_status eng_requant_s8(const eng_ctx *ctx, const eng_requant_params *params, const eng_tensor *input,
+                          eng_tensor *output);
+
+#endif /* ENGINE_KERNELS_H */
