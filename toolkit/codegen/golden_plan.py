@@ -1,0 +1,85 @@
+"""Golden execution by plan: the patch stage tile by tile, then the rest layer by layer.
+
+The reference the C patch executor is checked against, and the planner's proof that its tile
+regions are right: `run_plan` must equal `golden.run_graph` bit for bit for every split and grid.
+
+Per tile (toolkit.plan.regions.TileRegions), every stage op reads `inputs[k].region` of each
+input from the tile's held copy of that tensor (the full tensor for the graph input), runs the
+golden kernel with the region's border padding instead of the op's own padding, and produces
+exactly its output's held region. The stage output's region is written into the full-size stage
+output; all other stage tensors live only for the tile.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from toolkit import golden
+from toolkit.ir import Graph, Op, OpKind
+from toolkit.plan.regions import OpRegion, Region, TileRegions
+
+
+def _slice(held: np.ndarray, held_region: Region, region: Region) -> np.ndarray:
+    """The rows/cols `region` of a tensor of which `held` holds `held_region` (both absolute)."""
+    y0, x0 = region[0] - held_region[0], region[2] - held_region[2]
+    return held[:, y0:y0 + region[1] - region[0], x0:x0 + region[3] - region[2], :]
+
+
+def run_tile_op(g: Graph, op: Op, r: OpRegion, xs: list[np.ndarray]) -> np.ndarray:
+    """One stage op on region slices `xs`, with the region's own padding (top, left, bottom, right)."""
+    out_hw = (r.output[1] - r.output[0], r.output[3] - r.output[2])
+    pads = r.inputs[0].pad if r.inputs else (0, 0, 0, 0)
+    if op.kind in (OpKind.CONV, OpKind.DEPTHWISE, OpKind.MAXPOOL):
+        return golden.KERNELS[op.kind](g, op, xs[0], out_hw=out_hw, pads=pads)
+    if op.kind == OpKind.PAD:
+        top, left, bottom, right = pads
+        widths = ((0, 0), (top, bottom), (left, right), tuple(op.attrs.pads[3]))
+        return golden.pad(g, op, xs[0], pads=widths)
+    return golden.KERNELS[op.kind](g, op, *xs)
+
+
+def run_tile(g: Graph, ops: dict[str, Op], tile: TileRegions, values: dict[str, np.ndarray],
+             stage_output: str) -> None:
+    """Run one tile; write its region of `stage_output` into values[stage_output] (full size)."""
+    held: dict[str, np.ndarray] = {}
+
+    def read(name: str, region: Region) -> np.ndarray:
+        if name in held:
+            return _slice(held[name], tile.tensors[name], region)
+        full = values[name]
+        return full[:, region[0]:region[1], region[2]:region[3], :]
+
+    for r in tile.ops:
+        op = ops[r.op]
+        y = run_tile_op(g, op, r, [read(i.tensor, i.region) for i in r.inputs])
+        held[op.outputs[0]] = y
+    y0, y1, x0, x1 = tile.output
+    values[stage_output][:, y0:y1, x0:x1, :] = held[stage_output]
+
+
+def run_stage(g: Graph, k: int, stage_output: str, tiles: list[TileRegions],
+              values: dict[str, np.ndarray]) -> None:
+    """ops[0..k] tile by tile; adds the full stage output to `values`."""
+    n = next(iter(values.values())).shape[0]
+    t = g.tensors[stage_output]
+    values[stage_output] = np.zeros((n, *t.shape[1:]), np.int8)
+    ops = {op.name: op for op in g.ops[:k + 1]}
+    for tile in tiles:
+        run_tile(g, ops, tile, values, stage_output)
+
+
+def run_layers(g: Graph, ops: list[Op], values: dict[str, np.ndarray]) -> None:
+    for op in ops:
+        values[op.outputs[0]] = golden.run_op(g, op, values)
+
+
+def run_schedule(g: Graph, k: int | None, stage_output: str | None, tiles: list[TileRegions],
+                 inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Patch stage over ops[0..k] (k None: no patch stage), then per layer. int8 NHWC in and out."""
+    golden.check_quantized(g)
+    values = dict(inputs)
+    start = 0
+    if k is not None:
+        run_stage(g, k, stage_output, tiles, values)
+        start = k + 1
+    run_layers(g, g.ops[start:], values)
+    return {name: values[name] for name in g.outputs}
