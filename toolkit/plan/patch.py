@@ -1,0 +1,139 @@
+"""The patch stage: run ops[0..k] tile by tile, the rest layer by layer (MCUNetV2).
+
+Memory model (real accounting, what the firmware holds in SRAM):
+- during the patch stage: the full input image (it arrives over serial into the arena; no
+  streaming is modelled), the full stage output buffer (each tile writes its region into it),
+  and one patch arena reused by every tile. The patch arena holds the stage's intermediate
+  tensors at their largest tile size plus kernel scratch, placed by the same planner;
+- ops read their tile's input region straight from the full image / held tensor (a view at an
+  offset), so no patch copy of the input is made;
+- after the stage: the rest of the network per layer, with the stage output as its input.
+The global arena is planned as one schedule where step 0 is the whole patch stage.
+
+Paper accounting (MCUNetV2): per op, input + output bytes of the tile's tensors (depthwise in
+place: max(in, out)), plus the whole stage output buffer; the full input image is not counted,
+the input patch is. After the stage, the per-layer paper figure of each op.
+
+A split after op k is valid when ops[0..k] are all spatially local and exactly one tensor (the
+stage output, a 4-D feature map produced by the stage) is read after op k.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from toolkit.ir import Graph, OpKind, macs
+from toolkit.plan.liveness import Buffer, Placement, act_bytes, activation_inputs, build_buffers, place
+from toolkit.plan.regions import AxisWalk, Range, TileRegions, axis_walk, combine, local_reason, split_even
+
+
+def split_reason(graph: Graph, k: int) -> str | None:
+    """Why the network cannot be split after op k, or None if it can."""
+    stage = graph.ops[:k + 1]
+    for op in stage:
+        reason = local_reason(graph, op)
+        if reason:
+            return f"patch stage would contain {reason}"
+    produced = {t for op in stage for t in op.outputs} | set(graph.inputs)
+    crossing = {t for op in graph.ops[k + 1:] for t in activation_inputs(graph, op) if t in produced}
+    crossing |= produced & set(graph.outputs)
+    if len(crossing) != 1:
+        return f"{len(crossing)} tensors cross the split ({', '.join(sorted(crossing))}); need exactly one"
+    (out,) = crossing
+    if out in graph.inputs or out in graph.outputs:
+        return "the stage would be empty or the whole network"
+    return None
+
+
+def stage_output(graph: Graph, k: int) -> str:
+    produced = {t for op in graph.ops[:k + 1] for t in op.outputs}
+    return next(t for op in graph.ops[k + 1:] for t in activation_inputs(graph, op) if t in produced)
+
+
+def paper_op_bytes(graph: Graph, op) -> int:
+    ins = sum(act_bytes(graph.tensors[t]) for t in activation_inputs(graph, op))
+    out = sum(act_bytes(graph.tensors[t]) for t in op.outputs)
+    return max(ins, out) if op.kind == OpKind.DEPTHWISE else ins + out
+
+
+@dataclass
+class StagePlan:
+    """A split and grid, evaluated: memory and MACs of both accountings."""
+    k: int
+    grid: tuple[int, int]
+    stage_output: str
+    rows: list[AxisWalk]
+    cols: list[AxisWalk]
+    tile_bytes: dict[str, int]       # per tensor, largest tile
+    stage_macs: list[int]            # per stage op, summed over tiles
+    paper_stage: list[int]           # per stage op, worst tile, incl. stage output buffer
+    patch: Placement                 # the patch arena
+    whole: Placement                 # step 0 = patch stage, then the rest
+    external: list[str]              # full-size tensors the stage reads/writes
+
+    @property
+    def peak(self) -> int:
+        return self.whole.peak
+
+    def tiles(self, graph: Graph) -> list[TileRegions]:
+        ops = graph.ops[:self.k + 1]
+        return [combine(graph, ops, r, c, (*r.held[self.stage_output], *c.held[self.stage_output]))
+                for r in self.rows for c in self.cols]
+
+
+def _held(walks: list[AxisWalk], t: str) -> np.ndarray:
+    return np.array([w.held[t][1] - w.held[t][0] if t in w.held else 0 for w in walks])
+
+
+def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool = True,
+                   planner: str = "greedy", align: int = 4) -> StagePlan:
+    """Plan the split after op k with a rows x cols grid (caller checked `split_reason`)."""
+    ops = graph.ops[:k + 1]
+    out = stage_output(graph, k)
+    _, h, w, _ = graph.tensors[out].shape
+    if grid[0] > h or grid[1] > w:
+        raise ValueError(f"grid {grid[0]}x{grid[1]} finer than the {h}x{w} stage output")
+    rows = [axis_walk(graph, ops, out, r, 1) for r in split_even(h, grid[0])]
+    cols = [axis_walk(graph, ops, out, c, 2) for c in split_even(w, grid[1])]
+    tensors = rows[0].held.keys()
+    hs = {t: _held(rows, t) for t in tensors}
+    ws = {t: _held(cols, t) for t in tensors}
+    chans = {t: graph.tensors[t].shape[3] for t in tensors}
+    tile_bytes = {t: int(hs[t].max() * ws[t].max() * chans[t]) for t in tensors}
+
+    external = list(graph.inputs) + [out]
+    out_bytes = act_bytes(graph.tensors[out])
+    stage_macs, paper = [], []
+    for op in ops:
+        o = op.outputs[0]
+        if o not in hs:
+            stage_macs.append(0)
+            paper.append(0)
+            continue
+        t_out = graph.tensors[o]
+        per_px = macs(graph, op) // (t_out.shape[1] * t_out.shape[2])
+        stage_macs.append(int(hs[o].sum() * ws[o].sum() * per_px))
+        ins = sum(np.outer(hs[t], ws[t]) * chans[t] for t in activation_inputs(graph, op))
+        outs = 0 if o == out else np.outer(hs[o], ws[o]) * chans[o]
+        per_tile = np.maximum(ins, outs) if op.kind == OpKind.DEPTHWISE else ins + outs
+        paper.append(int(np.max(per_tile)) + out_bytes)
+
+    patch = place(build_buffers(graph, ops, tile_bytes, frozenset(external), in_place), len(ops), planner, align)
+    whole = _whole_schedule(graph, k, out, patch.peak, in_place, planner, align)
+    return StagePlan(k, grid, out, rows, cols, tile_bytes, stage_macs, paper, patch, whole, external)
+
+
+def _whole_schedule(graph: Graph, k: int, out: str, patch_arena: int, in_place: bool, planner: str,
+                    align: int) -> Placement:
+    rest = graph.ops[k + 1:]
+    sizes = {n: act_bytes(t) for n, t in graph.tensors.items() if not t.is_const}
+    buffers = build_buffers(graph, rest, sizes, in_place=in_place)
+    for b in buffers:
+        b.first += 1
+        b.last += 1
+        if out in b.tensors:
+            b.first = 0
+    buffers.append(Buffer(patch_arena, 0, 0, [], label="patch_arena"))
+    buffers.extend(Buffer(sizes[t], 0, 0, [t]) for t in graph.inputs)
+    return place(buffers, len(rest) + 1, planner, align)

@@ -1,0 +1,173 @@
+"""Tile regions: walking kernels, strides, dilation and padding backwards through a patch stage.
+
+Coordinates are NHWC rows (axis 1) and columns (axis 2) of each tensor, half-open ranges.
+A region is (y0, y1, x0, x1); padding is (top, left, bottom, right).
+
+For one tile of the stage output, `tile_regions(graph, stage_ops, stage_output, region)`
+returns, per op of the stage in execution order, an `OpRegion`:
+- `output`: the region of the op's output tensor this tile computes (the bounding box of what
+  every consumer in the stage needs, or the tile itself for the stage output);
+- `inputs`: per activation input, an `InputRegion` with
+  - `region`: the input rows/cols the op reads, in that input tensor's own coordinates, already
+    clipped to the tensor (never negative, never past its size);
+  - `pad`: (top, left, bottom, right) rows/cols of padding to add around `region` before
+    running the op as a dense kernel with zero padding of its own. Nonzero only where the
+    region touches the tensor border, so a tile's halo is asymmetric at image borders;
+  - `pad_value`: "zero_point" (conv, depthwise, pad: the input's zero point, i.e. real 0) or
+    "min" (maxpool: -128, never selected).
+Also `tensors`: the region held for each tensor in this tile (for every tensor the stage reads
+or writes). A consumer's input region always lies inside the held region of that tensor, so the
+golden model and the C engine read it at offset (region.y0 - held.y0, region.x0 - held.x0).
+
+Running a tile: for each OpRegion in order, take `inputs[k].region` of each input, pad it by
+`pad`, run the op with its own padding set to zero (stride and dilation unchanged); the result
+is exactly `output` of the op's output tensor.
+
+Rows and columns are independent, so the walk runs once per tile row and once per tile column
+(`axis_walk`) and a tile's regions are the products; searching is cheap.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from toolkit.ir import Graph, Op, OpKind
+from toolkit.plan.liveness import activation_inputs
+
+Range = tuple[int, int]
+Region = tuple[int, int, int, int]
+
+# Ops that only look at a bounded spatial neighbourhood (a patch stage may contain only these).
+LOCAL_KINDS = frozenset({OpKind.CONV, OpKind.DEPTHWISE, OpKind.MAXPOOL, OpKind.ADD, OpKind.PAD,
+                         OpKind.CLAMP, OpKind.CONCAT})
+
+
+@dataclass(frozen=True)
+class Window:
+    kernel: int = 1
+    stride: int = 1
+    dilation: int = 1
+    pad_before: int = 0
+
+
+def window(op: Op, axis: int) -> Window:
+    """The 1-D sliding window of `op` along IR axis 1 (rows) or 2 (columns)."""
+    a = axis - 1
+    if op.kind in (OpKind.CONV, OpKind.DEPTHWISE):
+        at = op.attrs
+        return Window(at.kernel[a], at.stride[a], at.dilation[a], at.pads[a])
+    if op.kind == OpKind.MAXPOOL:
+        at = op.attrs
+        return Window(at.kernel[a], at.stride[a], 1, at.pads[a])
+    if op.kind == OpKind.PAD:
+        return Window(1, 1, 1, op.attrs.pads[axis][0])
+    return Window()
+
+
+def local_reason(graph: Graph, op: Op) -> str | None:
+    """Why `op` cannot run patch by patch, or None if it can."""
+    if op.kind not in LOCAL_KINDS:
+        return f"{op.name} ({op.kind.value}) is not spatially local"
+    if op.kind == OpKind.CONCAT and op.attrs.axis != 3:
+        return f"{op.name} concatenates along axis {op.attrs.axis}, not channels"
+    for t in activation_inputs(graph, op) + op.outputs:
+        if len(graph.tensors[t].shape) != 4:
+            return f"{op.name} has a non-NHWC tensor {t}"
+    return None
+
+
+def input_range(win: Window, out: Range, length: int) -> tuple[Range, int, int]:
+    """Input range (clipped) and (pad_before, pad_after) needed to compute output rows `out`."""
+    lo = out[0] * win.stride - win.pad_before
+    hi = (out[1] - 1) * win.stride - win.pad_before + (win.kernel - 1) * win.dilation + 1
+    return (max(lo, 0), min(hi, length)), max(0, -lo), max(0, hi - length)
+
+
+def split_even(length: int, parts: int) -> list[Range]:
+    bounds = [i * length // parts for i in range(parts + 1)]
+    return [(bounds[i], bounds[i + 1]) for i in range(parts)]
+
+
+@dataclass
+class AxisWalk:
+    """One tile row (or column) walked back through the stage along one axis."""
+    held: dict[str, Range] = field(default_factory=dict)                   # per tensor
+    reads: dict[str, list[tuple[Range, int, int]]] = field(default_factory=dict)  # per op, per input
+
+
+def axis_walk(graph: Graph, stage_ops: list[Op], stage_output: str, out: Range, axis: int) -> AxisWalk:
+    w = AxisWalk(held={stage_output: out})
+    for op in reversed(stage_ops):
+        o = w.held.get(op.outputs[0])
+        if o is None:
+            continue  # output not needed by this tile (dead op)
+        win = window(op, axis)
+        reads = []
+        for t in activation_inputs(graph, op):
+            rng, pb, pa = input_range(win, o, graph.tensors[t].shape[axis])
+            reads.append((rng, pb, pa))
+            prev = w.held.get(t)
+            w.held[t] = rng if prev is None else (min(prev[0], rng[0]), max(prev[1], rng[1]))
+        w.reads[op.name] = reads
+    return w
+
+
+@dataclass
+class InputRegion:
+    tensor: str
+    region: Region
+    pad: tuple[int, int, int, int]
+    pad_value: str = "zero_point"
+
+
+@dataclass
+class OpRegion:
+    op: str
+    output: Region
+    inputs: list[InputRegion]
+
+
+@dataclass
+class TileRegions:
+    output: Region
+    ops: list[OpRegion]
+    tensors: dict[str, Region]
+
+
+def combine(graph: Graph, stage_ops: list[Op], rows: AxisWalk, cols: AxisWalk, output: Region) -> TileRegions:
+    tensors = {t: (*rows.held[t], *cols.held[t]) for t in rows.held}
+    ops = []
+    for op in stage_ops:
+        if op.name not in rows.reads:
+            continue
+        pad_value = "min" if op.kind == OpKind.MAXPOOL else "zero_point"
+        ins = [InputRegion(t, (*r[0], *c[0]), (r[1], c[1], r[2], c[2]), pad_value)
+               for t, r, c in zip(activation_inputs(graph, op), rows.reads[op.name], cols.reads[op.name])]
+        ops.append(OpRegion(op.name, tensors[op.outputs[0]], ins))
+    return TileRegions(output, ops, tensors)
+
+
+def tile_regions(graph: Graph, stage_ops: list[Op], stage_output: str, region: Region) -> TileRegions:
+    """Per-op input regions and border padding for one tile (see the module docstring)."""
+    rows = axis_walk(graph, stage_ops, stage_output, (region[0], region[1]), 1)
+    cols = axis_walk(graph, stage_ops, stage_output, (region[2], region[3]), 2)
+    return combine(graph, stage_ops, rows, cols, region)
+
+
+def receptive_fields(graph: Graph) -> dict[str, int]:
+    """Receptive field (rows, on the graph input) of every spatial tensor; global ops make it the input size."""
+    rf: dict[str, tuple[int, int]] = {t: (1, 1) for t in graph.inputs}  # (field, jump)
+    out = {}
+    for op in graph.ops:
+        ins = [rf[t] for t in activation_inputs(graph, op) if t in rf]
+        if not ins:
+            continue
+        field_, jump = max(ins)
+        if op.kind in LOCAL_KINDS or op.kind == OpKind.CLAMP:
+            win = window(op, 1)
+            field_, jump = field_ + (win.kernel - 1) * win.dilation * jump, jump * win.stride
+        else:
+            field_ = max(graph.tensors[t].shape[1] for t in graph.inputs if len(graph.tensors[t].shape) == 4)
+        for t in op.outputs:
+            rf[t] = (field_, jump)
+            out[t] = field_
+    return out

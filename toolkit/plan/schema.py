@@ -1,0 +1,86 @@
+"""The Plan: the planner's saved artifact (plan.json), read back by codegen and the golden model.
+
+Top-level keys (sizes in bytes, int8 deployment):
+- `model`, `budget_bytes` (or null), `split` (name of the last op of the patch stage, or null),
+  `grid` ([rows, cols] or null), `planner` ("greedy" | "linear"), `in_place`, `align`;
+- `arena_bytes`: the arena the firmware declares for the chosen schedule (= its real peak);
+- real accounting: `per_layer_peak_bytes`, `patch_peak_bytes` (null when per-layer only);
+- paper accounting: `paper_per_layer_peak_bytes`, `paper_patch_peak_bytes` (null likewise);
+- `macs` (per-layer), `patch_macs` (with halo recompute; null when per-layer only);
+- `accounting`: one-line statements of what each figure counts;
+- `layers`: one row per op (see `toolkit.plan.search._layer_rows`): name, kind, output_shape,
+  macs, patch_macs, per_layer_bytes, patch_bytes, paper_per_layer_bytes, paper_patch_bytes,
+  in_stage, receptive_field, offsets {inputs, outputs} in the per-layer arena,
+  patch_offsets {inputs, outputs} in the chosen patch schedule (null when per-layer only);
+- `tensor_offsets`, `scratch` ({op: [offset, bytes]}): the per-layer arena;
+- `patch` (null when per-layer only): `stage_ops`, `stage_inputs`, `stage_output`,
+  `receptive_field`, `input_patch` ([h, w] of the largest input tile), `arena_offset` and
+  `arena_bytes` of the patch arena inside the main arena, `tensor_offsets` (absolute offsets of
+  the stage's intermediate tensors, same for every tile), `tensor_bytes` (their size, largest
+  tile), `scratch`, `full_tensor_offsets` (input image, stage output and every per-layer tensor
+  after the stage, in the main arena), `rest_scratch`, and `tiles`: one per tile, row-major:
+  {`index`: [i, j], `output_region`: [y0, y1, x0, x1] in the stage output, `tensors`:
+  {name: region held}, `ops`: [{`op`, `output_region`, `inputs`: [{`tensor`, `region`,
+  `pad`: [top, left, bottom, right], `pad_value`}]}]} (see toolkit.plan.regions);
+- `search`: the schedules considered, [split, rows, cols, real_peak, paper_peak, macs].
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class Plan:
+    model: str
+    budget_bytes: int | None
+    split: str | None
+    grid: list[int] | None
+    arena_bytes: int
+    per_layer_peak_bytes: int
+    patch_peak_bytes: int | None
+    paper_per_layer_peak_bytes: int
+    paper_patch_peak_bytes: int | None
+    macs: int
+    patch_macs: int | None
+    layers: list[dict[str, Any]]
+    tensor_offsets: dict[str, int]
+    scratch: dict[str, list[int]]
+    patch: dict[str, Any] | None = None
+    planner: str = "greedy"
+    in_place: bool = True
+    align: int = 4
+    accounting: dict[str, str] = field(default_factory=dict)
+    search: list[list[Any]] = field(default_factory=list)
+    version: int = SCHEMA_VERSION
+
+    @property
+    def peak_bytes(self) -> int:
+        """Real peak of the chosen schedule."""
+        return self.patch_peak_bytes if self.split is not None else self.per_layer_peak_bytes
+
+    @property
+    def paper_peak_bytes(self) -> int:
+        return self.paper_patch_peak_bytes if self.split is not None else self.paper_per_layer_peak_bytes
+
+    def to_json(self, indent: int | None = 1) -> str:
+        return json.dumps(asdict(self), indent=indent)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Plan":
+        data = json.loads(text)
+        if data.get("version") != SCHEMA_VERSION:
+            raise ValueError(f"plan.json version {data.get('version')} != {SCHEMA_VERSION}")
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_json())
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Plan":
+        return cls.from_json(Path(path).read_text())

@@ -1,0 +1,205 @@
+"""`plan_graph`: choose a schedule (per-layer, or a patch stage + grid) and build the Plan.
+
+Arguments:
+- `split=None`: per-layer only (`grid` must be None).
+- `split="auto"` or an op name (the last op of the patch stage); `grid` an int n (n x n), a
+  (rows, cols) pair, or "auto"/None (search n = 2..8).
+- `budget_bytes`: with a budget, the schedule with the fewest MACs whose real peak fits
+  (when both split and grid are "auto", plain per-layer execution is a candidate too); without,
+  the schedule with the lowest real peak (ties: fewer MACs). If nothing fits, `BudgetError`
+  says the smallest achievable peak among the candidates and by how much it is over.
+- `in_place`, `planner` ("greedy" | "linear"), `align`: planner options.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from toolkit.ir import Graph, macs
+from toolkit.plan.liveness import Placement, plan_per_layer
+from toolkit.plan.patch import StagePlan, evaluate_stage, paper_op_bytes, split_reason, stage_output
+from toolkit.plan.regions import receptive_fields
+from toolkit.plan.schema import Plan
+
+AUTO_GRIDS = range(2, 9)
+
+ACCOUNTING = {
+    "real": "arena the firmware declares: every live activation (input image and model outputs "
+            "included), in-place ops aliased, kernel scratch; in patch mode the full input image "
+            "is in SRAM during the stage (arrives over serial, no streaming modelled)",
+    "paper": "MCUNet/MCUNetV2: per op, input + output activation bytes (int8, depthwise in place: "
+             "max(in, out)); patch mode: per-tile tensors + the full stage output buffer, full input "
+             "image not counted; then the per-layer figure of each op after the stage",
+    "macs": "patch_macs sums every op over every tile, so halo overlap is recomputed",
+}
+
+
+class BudgetError(ValueError):
+    """No candidate schedule fits the SRAM budget."""
+
+    def __init__(self, budget: int, best_peak: int, best: str):
+        self.budget, self.best_peak, self.over_by = budget, best_peak, best_peak - budget
+        super().__init__(f"no schedule fits {budget} B of SRAM: the smallest achievable real peak is "
+                         f"{best_peak} B ({best}), {self.over_by} B over budget")
+
+
+@dataclass
+class Candidate:
+    stage: StagePlan | None
+    peak: int
+    paper_peak: int
+    macs: int
+
+    def describe(self, graph: Graph) -> str:
+        if self.stage is None:
+            return "per-layer"
+        return f"split after {graph.ops[self.stage.k].name}, {self.stage.grid[0]}x{self.stage.grid[1]} patches"
+
+
+def _grids(grid) -> list[tuple[int, int]]:
+    if grid is None or grid == "auto":
+        return [(n, n) for n in AUTO_GRIDS]
+    if isinstance(grid, int):
+        return [(grid, grid)]
+    return [tuple(grid)]
+
+
+def _splits(graph: Graph, split) -> list[int]:
+    if split == "auto":
+        return [k for k in range(len(graph.ops)) if split_reason(graph, k) is None]
+    k = next((i for i, op in enumerate(graph.ops) if op.name == split), None)
+    if k is None:
+        raise ValueError(f"no op named {split!r} to split after")
+    reason = split_reason(graph, k)
+    if reason:
+        raise ValueError(f"cannot split after {split!r}: {reason}")
+    return [k]
+
+
+def _candidates(graph: Graph, split, grid, budget, opts, per_layer: Placement) -> list[Candidate]:
+    full_macs = sum(macs(graph, op) for op in graph.ops)
+    paper = [paper_op_bytes(graph, op) for op in graph.ops]
+    out = []
+    if split is None:
+        if grid is not None:
+            raise ValueError("a grid needs a split (split='auto' or an op name)")
+        return [Candidate(None, per_layer.peak, max(paper), full_macs)]
+    if budget is not None and split == "auto" and grid in (None, "auto"):
+        out.append(Candidate(None, per_layer.peak, max(paper), full_macs))
+    grids = _grids(grid)
+    for k in _splits(graph, split):
+        _, h, w, _ = graph.tensors[stage_output(graph, k)].shape
+        rest_macs = sum(macs(graph, op) for op in graph.ops[k + 1:])
+        rest_paper = max(paper[k + 1:])
+        for g in grids:
+            if g[0] > h or g[1] > w:
+                continue
+            st = evaluate_stage(graph, k, g, **opts)
+            out.append(Candidate(st, st.peak, max(max(st.paper_stage), rest_paper), sum(st.stage_macs) + rest_macs))
+    if not out:
+        raise ValueError(f"no patch schedule possible for split={split!r}, grid={grid!r}")
+    return out
+
+
+def _choose(graph: Graph, cands: list[Candidate], budget: int | None) -> Candidate:
+    if budget is None:
+        return min(cands, key=lambda c: (c.peak, c.macs))
+    fits = [c for c in cands if c.peak <= budget]
+    if not fits:
+        best = min(cands, key=lambda c: (c.peak, c.macs))
+        raise BudgetError(budget, best.peak, best.describe(graph))
+    return min(fits, key=lambda c: (c.macs, c.peak))
+
+
+def plan_graph(graph: Graph, budget_bytes: int | None = None, split: str | None = None,
+               grid: int | tuple[int, int] | str | None = None, *, in_place: bool = True,
+               planner: str = "greedy", align: int = 4) -> Plan:
+    opts = dict(in_place=in_place, planner=planner, align=align)
+    per_layer = plan_per_layer(graph, **opts)
+    cands = _candidates(graph, split, grid, budget_bytes, opts, per_layer)
+    chosen = _choose(graph, cands, budget_bytes)
+    return _build_plan(graph, chosen, per_layer, budget_bytes, opts, cands)
+
+
+def _io_offsets(op, offsets: dict[str, int]) -> dict[str, list]:
+    return {"inputs": [offsets.get(t) for t in op.inputs if t in offsets],
+            "outputs": [offsets.get(t) for t in op.outputs]}
+
+
+def _patch_offsets(st: StagePlan) -> tuple[int, dict[str, int], dict[str, int]]:
+    whole = st.whole
+    base = next(whole.offset_of_buffer(i) for i, b in enumerate(whole.buffers) if b.label == "patch_arena")
+    local = {t: base + o for t, o in st.patch.tensor_offsets().items()}
+    return base, local, whole.tensor_offsets()
+
+
+def _layer_rows(graph: Graph, per_layer: Placement, st: StagePlan | None) -> list[dict]:
+    rf = receptive_fields(graph)
+    offsets = per_layer.tensor_offsets()
+    live = per_layer.live_bytes()
+    if st is not None:
+        _, local, full = _patch_offsets(st)
+        both = {**full, **local}
+        patch_live, whole_live = st.patch.live_bytes(), st.whole.live_bytes()
+        fixed = whole_live[0] - st.patch.peak  # input image + stage output, alive through the stage
+    rows = []
+    for i, op in enumerate(graph.ops):
+        out = graph.tensors[op.outputs[0]]
+        row = {"name": op.name, "kind": op.kind.value, "output_shape": list(out.shape),
+               "macs": macs(graph, op), "per_layer_bytes": live[i],
+               "paper_per_layer_bytes": paper_op_bytes(graph, op),
+               "receptive_field": rf.get(op.outputs[0]), "offsets": _io_offsets(op, offsets),
+               "in_stage": False, "patch_macs": None, "patch_bytes": None, "paper_patch_bytes": None,
+               "patch_offsets": None}
+        if st is not None:
+            row["patch_offsets"] = _io_offsets(op, both)
+            if i <= st.k:
+                row.update(in_stage=True, patch_macs=st.stage_macs[i], patch_bytes=fixed + patch_live[i],
+                           paper_patch_bytes=st.paper_stage[i])
+            else:
+                row.update(patch_macs=row["macs"], patch_bytes=whole_live[i - st.k],
+                           paper_patch_bytes=row["paper_per_layer_bytes"])
+        rows.append(row)
+    return rows
+
+
+def _patch_section(graph: Graph, st: StagePlan) -> dict:
+    base, local, full = _patch_offsets(st)
+    rf = receptive_fields(graph)
+    img = graph.inputs[0]
+    input_patch = [max(r.held[img][1] - r.held[img][0] for r in st.rows if img in r.held),
+                   max(c.held[img][1] - c.held[img][0] for c in st.cols if img in c.held)]
+    tiles = []
+    for n, t in enumerate(st.tiles(graph)):
+        tiles.append({"index": [n // st.grid[1], n % st.grid[1]], "output_region": list(t.output),
+                      "tensors": {k: list(v) for k, v in t.tensors.items()},
+                      "ops": [{"op": o.op, "output_region": list(o.output),
+                               "inputs": [{"tensor": x.tensor, "region": list(x.region), "pad": list(x.pad),
+                                           "pad_value": x.pad_value} for x in o.inputs]} for o in t.ops]})
+    return {"stage_ops": [op.name for op in graph.ops[:st.k + 1]], "stage_inputs": list(graph.inputs),
+            "stage_output": st.stage_output, "receptive_field": rf[st.stage_output], "input_patch": input_patch,
+            "arena_offset": base, "arena_bytes": st.patch.peak, "tensor_offsets": local,
+            "tensor_bytes": {t: st.tile_bytes[t] for t in local},
+            "scratch": {k: [base + o, s] for k, (o, s) in st.patch.scratch_offsets().items()},
+            "full_tensor_offsets": full,
+            "rest_scratch": {k: [o, s] for k, (o, s) in st.whole.scratch_offsets().items()},
+            "tiles": tiles}
+
+
+def _build_plan(graph: Graph, chosen: Candidate, per_layer: Placement, budget, opts, cands) -> Plan:
+    st = chosen.stage
+    rows = _layer_rows(graph, per_layer, st)
+    search = [[graph.ops[c.stage.k].name if c.stage else None, *(c.stage.grid if c.stage else (None, None)),
+               c.peak, c.paper_peak, c.macs] for c in cands]
+    return Plan(
+        model=graph.name, budget_bytes=budget,
+        split=graph.ops[st.k].name if st else None, grid=list(st.grid) if st else None,
+        arena_bytes=chosen.peak, per_layer_peak_bytes=per_layer.peak,
+        patch_peak_bytes=st.peak if st else None,
+        paper_per_layer_peak_bytes=max(r["paper_per_layer_bytes"] for r in rows),
+        paper_patch_peak_bytes=max(r["paper_patch_bytes"] for r in rows) if st else None,
+        macs=sum(r["macs"] for r in rows), patch_macs=sum(r["patch_macs"] for r in rows) if st else None,
+        layers=rows, tensor_offsets=per_layer.tensor_offsets(),
+        scratch={k: list(v) for k, v in per_layer.scratch_offsets().items()},
+        patch=_patch_section(graph, st) if st else None,
+        planner=opts["planner"], in_place=opts["in_place"], align=opts["align"],
+        accounting=dict(ACCOUNTING), search=search)
