@@ -1,12 +1,15 @@
 """The patch stage: run ops[0..k] tile by tile, the rest layer by layer (MCUNetV2).
 
 Memory model (real accounting, what the firmware holds in SRAM):
-- during the patch stage: the full input image (it arrives over serial into the arena; no
-  streaming is modelled), the full stage output buffer (each tile writes its region into it),
+- during the patch stage: the full input image (by default it arrives over serial into the
+  arena before inference), the full stage output buffer (each tile writes its region into it),
   and one patch arena reused by every tile. The patch arena holds the stage's intermediate
   tensors at their largest tile size plus kernel scratch, placed by the same planner;
 - ops read their tile's input region straight from the full image / held tensor (a view at an
   offset), so no patch copy of the input is made;
+- `stream_input=True` models streaming instead: the host sends the image band by band (the
+  input rows of one tile row, full width, in raster order, halo rows sent again) and SRAM holds
+  one band, the largest; tile rows then run in order. Off by default, and the Plan says which;
 - after the stage: the rest of the network per layer, with the stage output as its input.
 The global arena is planned as one schedule where step 0 is the whole patch stage.
 
@@ -71,6 +74,7 @@ class StagePlan:
     patch: Placement                 # the patch arena
     whole: Placement                 # step 0 = patch stage, then the rest
     external: list[str]              # full-size tensors the stage reads/writes
+    stream_input: bool = False       # the input image is held one band of rows at a time
 
     @property
     def peak(self) -> int:
@@ -87,7 +91,7 @@ def _held(walks: list[AxisWalk], t: str) -> np.ndarray:
 
 
 def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool = True,
-                   planner: str = "greedy", align: int = 4) -> StagePlan:
+                   planner: str = "greedy", align: int = 4, stream_input: bool = False) -> StagePlan:
     """Plan the split after op k with a rows x cols grid (caller checked `split_reason`)."""
     ops = graph.ops[:k + 1]
     out = stage_output(graph, k)
@@ -120,12 +124,15 @@ def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool =
         paper.append(int(np.max(per_tile)) + out_bytes)
 
     patch = place(build_buffers(graph, ops, tile_bytes, frozenset(external), in_place), len(ops), planner, align)
-    whole = _whole_schedule(graph, k, out, patch.peak, in_place, planner, align)
-    return StagePlan(k, grid, out, rows, cols, tile_bytes, stage_macs, paper, patch, whole, external)
+    inputs = {t: act_bytes(graph.tensors[t]) for t in graph.inputs}
+    if stream_input:
+        inputs = {t: int(hs[t].max()) * graph.tensors[t].shape[2] * chans[t] for t in graph.inputs}
+    whole = _whole_schedule(graph, k, out, patch.peak, inputs, in_place, planner, align)
+    return StagePlan(k, grid, out, rows, cols, tile_bytes, stage_macs, paper, patch, whole, external, stream_input)
 
 
-def _whole_schedule(graph: Graph, k: int, out: str, patch_arena: int, in_place: bool, planner: str,
-                    align: int) -> Placement:
+def _whole_schedule(graph: Graph, k: int, out: str, patch_arena: int, inputs: dict[str, int], in_place: bool,
+                    planner: str, align: int) -> Placement:
     rest = graph.ops[k + 1:]
     sizes = {n: act_bytes(t) for n, t in graph.tensors.items() if not t.is_const}
     buffers = build_buffers(graph, rest, sizes, in_place=in_place)
@@ -135,5 +142,5 @@ def _whole_schedule(graph: Graph, k: int, out: str, patch_arena: int, in_place: 
         if out in b.tensors:
             b.first = 0
     buffers.append(Buffer(patch_arena, 0, 0, [], label="patch_arena"))
-    buffers.extend(Buffer(sizes[t], 0, 0, [t]) for t in graph.inputs)
+    buffers.extend(Buffer(size, 0, 0, [t]) for t, size in inputs.items())
     return place(buffers, len(rest) + 1, planner, align)

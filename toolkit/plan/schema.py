@@ -1,6 +1,8 @@
 """The Plan: the planner's saved artifact (plan.json), read back by codegen and the golden model.
 
 Top-level keys (sizes in bytes, int8 deployment):
+- `stream_input`: false (default) = the full input image is in SRAM during the patch stage;
+  true = the host streams it band by band and SRAM holds one band of input rows;
 - `model`, `budget_bytes` (or null), `split` (name of the last op of the patch stage, or null),
   `grid` ([rows, cols] or null), `planner` ("greedy" | "linear"), `in_place`, `align`;
 - `arena_bytes`: the arena the firmware declares for the chosen schedule (= its real peak);
@@ -54,6 +56,7 @@ class Plan:
     planner: str = "greedy"
     in_place: bool = True
     align: int = 4
+    stream_input: bool = False
     accounting: dict[str, str] = field(default_factory=dict)
     search: list[list[Any]] = field(default_factory=list)
     version: int = SCHEMA_VERSION
@@ -66,6 +69,17 @@ class Plan:
     @property
     def paper_peak_bytes(self) -> int:
         return self.paper_patch_peak_bytes if self.split is not None else self.paper_per_layer_peak_bytes
+
+    def tiles(self) -> list:
+        """The patch stage's tiles as toolkit.plan.regions.TileRegions, row-major; [] when per-layer."""
+        from toolkit.plan.regions import InputRegion, OpRegion, TileRegions
+        if self.patch is None:
+            return []
+        return [TileRegions(tuple(t["output_region"]),
+                            [OpRegion(o["op"], tuple(o["output_region"]),
+                                      [InputRegion(i["tensor"], tuple(i["region"]), tuple(i["pad"]), i["pad_value"])
+                                       for i in o["inputs"]]) for o in t["ops"]],
+                            {k: tuple(v) for k, v in t["tensors"].items()}) for t in self.patch["tiles"]]
 
     def to_json(self, indent: int | None = 1) -> str:
         return json.dumps(asdict(self), indent=indent)
@@ -84,3 +98,4 @@ class Plan:
     @classmethod
     def load(cls, path: str | Path) -> "Plan":
         return cls.from_json(Path(path).read_text())
+

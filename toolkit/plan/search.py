@@ -9,6 +9,8 @@ Arguments:
   the schedule with the lowest real peak (ties: fewer MACs). If nothing fits, `BudgetError`
   says the smallest achievable peak among the candidates and by how much it is over.
 - `in_place`, `planner` ("greedy" | "linear"), `align`: planner options.
+- `stream_input`: patch schedules hold one band of input rows instead of the full image
+  (see toolkit.plan.patch); default False: the full image is in SRAM.
 """
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ ACCOUNTING = {
     "paper": "MCUNet/MCUNetV2: per op, input + output activation bytes (int8, depthwise in place: "
              "max(in, out)); patch mode: per-tile tensors + the full stage output buffer, full input "
              "image not counted; then the per-layer figure of each op after the stage",
+    "stream_input": "if true, the patch stage holds one band of input rows (the host streams the "
+                    "image band by band) instead of the full image",
     "macs": "patch_macs sums every op over every tile, so halo overlap is recomputed",
 }
 
@@ -112,10 +116,10 @@ def _choose(graph: Graph, cands: list[Candidate], budget: int | None) -> Candida
 
 def plan_graph(graph: Graph, budget_bytes: int | None = None, split: str | None = None,
                grid: int | tuple[int, int] | str | None = None, *, in_place: bool = True,
-               planner: str = "greedy", align: int = 4) -> Plan:
+               planner: str = "greedy", align: int = 4, stream_input: bool = False) -> Plan:
     opts = dict(in_place=in_place, planner=planner, align=align)
     per_layer = plan_per_layer(graph, **opts)
-    cands = _candidates(graph, split, grid, budget_bytes, opts, per_layer)
+    cands = _candidates(graph, split, grid, budget_bytes, dict(opts, stream_input=stream_input), per_layer)
     chosen = _choose(graph, cands, budget_bytes)
     return _build_plan(graph, chosen, per_layer, budget_bytes, opts, cands)
 
@@ -202,4 +206,5 @@ def _build_plan(graph: Graph, chosen: Candidate, per_layer: Placement, budget, o
         scratch={k: list(v) for k, v in per_layer.scratch_offsets().items()},
         patch=_patch_section(graph, st) if st else None,
         planner=opts["planner"], in_place=opts["in_place"], align=opts["align"],
+        stream_input=bool(st and st.stream_input),
         accounting=dict(ACCOUNTING), search=search)
