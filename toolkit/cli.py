@@ -1,0 +1,169 @@
+"""The `toolkit` command: a thin shell over the pipeline stages."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from . import zoo
+from .errors import ToolkitError
+from .importer import load_graph
+from .ir import macs
+from .quantize import METHODS, quantize_model
+from .reference import optimized_session_warning
+from .verify import verify_int8
+
+console = Console(stderr=True)
+
+
+def resolve_model(model: str) -> tuple[Path, zoo.SampleModel | None]:
+    """A sample name (e.g. `blazeface`) or a path to an ONNX file."""
+    if model in zoo.SAMPLES:
+        sample = zoo.SAMPLES[model]
+        return sample.onnx_path(), sample
+    path = Path(model)
+    if not path.exists():
+        raise ToolkitError(f"model not found: {model} (give an ONNX file or one of the samples: "
+                           f"{', '.join(zoo.SAMPLES)})")
+    return path, zoo.find_sample(path)
+
+
+def preprocess_for(sample: zoo.SampleModel | None, model_path: Path) -> tuple[zoo.Preprocess, str]:
+    """The sample's preprocessing, or for a user's model: stretch to the input size, pixels / 255."""
+    if sample is not None:
+        return sample.preprocess, sample.input_name
+    g = load_graph(model_path)
+    name = g.inputs[0]
+    _, h, w, c = g.tensors[name].shape
+    return zoo.Preprocess(h, w, c, (0.0,) * c, (1.0,) * c), g.float_inputs.get(name, name)
+
+
+def load_images(directory: Path | None, default: Path | None, pp: zoo.Preprocess, what: str,
+                limit: int | None) -> zoo.ImageSet:
+    directory = directory or default
+    if directory is None:
+        raise ToolkitError(f"no {what} images: pass --{what} DIR (a folder of PNG/JPEG images)")
+    try:
+        return zoo.load_image_set(Path(directory), pp, limit)
+    except FileNotFoundError as exc:
+        raise ToolkitError(str(exc)) from None
+
+
+def default_int8_path(model_path: Path, sample: zoo.SampleModel | None) -> Path:
+    if sample is not None:
+        return sample.cache / (Path(sample.onnx_file).stem + ".int8.onnx")
+    return model_path.with_suffix(".int8.onnx")
+
+
+def print_quantize_report(report: dict) -> None:
+    table = Table(title=f"{report['model']}: float vs int8 on {report['images']} test images")
+    table.add_column("check")
+    table.add_column("result", justify="right")
+    for key in ("float_metric", "int8_metric"):
+        if report[key]:
+            table.add_row(key.replace("_", " "), ", ".join(f"{k} {v:.4f}" for k, v in report[key].items()))
+    e2e = report["golden_vs_onnxruntime"]
+    table.add_row("golden vs onnxruntime (end to end)",
+                  f"{e2e['exact']}/{e2e['elements']} exact, max {e2e['max_abs_diff_lsb']} LSB, "
+                  f"top-1 agreement {e2e['top1_agreement']:.1%}")
+    lc = report["layer_conformance"]
+    table.add_row(f"op by op ({lc['layers']} layers)",
+                  f"{lc['exact']}/{lc['elements']} exact ({lc['exact'] / max(lc['elements'], 1):.4%}), "
+                  f"max {lc['max_abs_diff_lsb']} LSB")
+    console.print(table)
+
+
+def run_quantize(model: str, calibration: Path | None, test: Path | None, out: Path | None,
+                 report_path: Path | None, method: str, limit: int | None) -> dict:
+    model_path, sample = resolve_model(model)
+    pp, input_name = preprocess_for(sample, model_path)
+    calib = load_images(calibration, sample.calibration_dir() if sample else None, pp, "calibration", limit)
+    out = out or default_int8_path(model_path, sample)
+    console.print(f"quantizing {model_path} with {len(calib.names)} calibration images ({method})")
+    quantize_model(model_path, out, calib.inputs, input_name, method)
+    console.print(f"wrote {out}")
+    warning = optimized_session_warning()
+    if warning:
+        console.print(f"[yellow]note:[/yellow] {warning}")
+    tests = load_images(test, sample.test_dir() if sample else calibration, pp, "test", None)
+    console.print(f"verifying on {len(tests.names)} test images (golden interpreter vs onnxruntime, "
+                  f"end to end and op by op)")
+    report = {"model": sample.name if sample else model_path.stem, "float_model": str(model_path),
+              "int8_model": str(out), **verify_int8(model_path, out, tests, sample, input_name)}
+    print_quantize_report(report)
+    if report_path:
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        report_path.write_text(json.dumps(report, indent=1) + "\n")
+        console.print(f"report: {report_path}")
+    return report
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Quantize a CNN to int8, plan patch-based inference for a microcontroller, generate C, run it."""
+
+
+@cli.command()
+@click.argument("model")
+@click.option("--calibration", type=click.Path(path_type=Path), help="folder of calibration images "
+              "(default: the sample's calibration set)")
+@click.option("--test", type=click.Path(path_type=Path), help="folder of test images, labels in labels.json "
+              "(default: the sample's test set)")
+@click.option("--out", type=click.Path(path_type=Path), help="int8 QDQ ONNX to write")
+@click.option("--report", "report_path", type=click.Path(path_type=Path), help="write the report as JSON")
+@click.option("--method", type=click.Choice(sorted(METHODS)), default="minmax", show_default=True,
+              help="calibration method")
+@click.option("--limit", type=int, help="use at most this many calibration images")
+def quantize(model, calibration, test, out, report_path, method, limit):
+    """Quantize MODEL (a sample name or a float ONNX file) to int8 and verify it."""
+    run_quantize(model, calibration, test, out, report_path, method, limit)
+
+
+@cli.command()
+@click.argument("model")
+def inspect(model):
+    """Show MODEL's Graph: ops, shapes, MACs, quantization."""
+    model_path, _ = resolve_model(model)
+    g = load_graph(model_path)
+    table = Table(title=f"{g.name}: {len(g.ops)} ops, {'int8' if g.float_inputs else 'float'}")
+    for col in ("#", "op", "kind", "output shape (NHWC)", "MACs", "scale / zp"):
+        table.add_column(col)
+    for i, op in enumerate(g.ops):
+        t = g.tensors[op.outputs[0]]
+        q = f"{float(t.scale):.4g} / {int(t.zero_point)}" if t.quantized else "-"
+        table.add_row(str(i), op.name, op.kind.value, str(list(t.shape)), f"{macs(g, op):,}", q)
+    Console().print(table)
+    console.print(f"total MACs {sum(macs(g, op) for op in g.ops):,}")
+
+
+@cli.command()
+def samples():
+    """List the sample models."""
+    for s in zoo.SAMPLES.values():
+        click.echo(f"{s.name:14s} {s.description}")
+
+
+@cli.command()
+@click.option("--model", default="blazeface", show_default=True, type=click.Choice(sorted(zoo.SAMPLES)))
+@click.option("--out", type=click.Path(path_type=Path), default=Path("build/demo"), show_default=True)
+def demo(model, out):
+    """The main job end to end on a sample: quantize with real images and verify against onnxruntime."""
+    out.mkdir(parents=True, exist_ok=True)
+    run_quantize(model, None, None, out / f"{model}.int8.onnx", out / f"{model}.quantize.json", "minmax", None)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except ToolkitError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)

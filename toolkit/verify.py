@@ -1,0 +1,43 @@
+"""Check an int8 model: float vs int8 metric, golden vs literal onnxruntime end to end and op by op."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from . import zoo
+from .golden import dequantize
+from .importer import graph_from_model, read_model
+from .reference import end_to_end, layer_conformance
+
+
+def verify_int8(float_path: Path | None, int8_path: Path, test: zoo.ImageSet,
+                sample: zoo.SampleModel | None, input_name: str) -> dict:
+    """The quantize report's verification part (see the README for the contract).
+
+    top1_agreement compares decisions: argmax of the score output, or face yes/no for detectors."""
+    model = read_model(int8_path)
+    g = graph_from_model(model, Path(int8_path).stem)
+    score_ir = g.outputs[0]
+    if sample is not None:
+        score_ir = {v: k for k, v in g.float_outputs.items()}[sample.score_output]
+    t = g.tensors[score_ir]
+
+    def scores(outputs: dict[str, np.ndarray]) -> np.ndarray:
+        return dequantize(outputs[score_ir], t.scale, t.zero_point)
+
+    def decide(outputs: dict[str, np.ndarray]) -> np.ndarray:
+        if sample is not None and sample.metric == "face":
+            return zoo.face_scores(scores(outputs)) >= 0.5
+        return scores(outputs).reshape(len(outputs[score_ir]), -1).argmax(axis=1)
+
+    e2e, _, ref = end_to_end(model, g, {input_name: test.inputs}, decide)
+    layers = layer_conformance(model, g, {n: ref[n] for n in g.inputs})
+    report = {"images": len(test.names), "golden_vs_onnxruntime": e2e, "layer_conformance": layers,
+              "float_metric": None, "int8_metric": None}
+    if sample is not None and test.labels is not None:
+        report["int8_metric"] = zoo.evaluate(sample, scores(ref), test.labels)
+        if float_path is not None:
+            fs = zoo.run_onnx(float_path, test.inputs, sample.score_output, input_name, batch=256)
+            report["float_metric"] = zoo.evaluate(sample, fs, test.labels)
+    return report
