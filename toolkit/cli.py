@@ -160,7 +160,7 @@ def main() -> None:
     try:
         cli.main(standalone_mode=False)
     except ToolkitError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except click.exceptions.Abort:
         sys.exit(130)

@@ -120,7 +120,7 @@ def avgpool(g: Graph, op: Op, x: np.ndarray) -> np.ndarray:
     count = x.shape[1] * x.shape[2]
     s = (x.astype(np.int64) - int(tx.zero_point)).sum(axis=(1, 2), keepdims=True)
     mean = (s.astype(F32) * F32(tx.scale)) / F32(count)
-    return quantize(mean, ty.scale, ty.zero_point)
+    return quantize(mean, ty.scale, ty.zero_point).reshape((x.shape[0],) + ty.shape[1:])
 
 
 def maxpool(g: Graph, op: Op, x: np.ndarray, out_hw=None, pads=None) -> np.ndarray:

@@ -214,12 +214,15 @@ def _maxpool(ctx: _Context, node: onnx.NodeProto) -> Op:
 def _global_avgpool(ctx: _Context, node: onnx.NodeProto) -> Op:
     x = ctx.activation(node.input[0])
     _spatial(ctx, x, node)
+    layout = Layout.SPATIAL
     if node.op_type == "ReduceMean":
         axes = ctx.attr(node, "axes") or (list(ctx.consts[node.input[1]]) if len(node.input) > 1 else None)
-        if sorted(a % 4 for a in axes or []) != [2, 3] or not ctx.attr(node, "keepdims", 1):
+        if sorted(a % 4 for a in axes or []) != [2, 3]:
             raise UnsupportedModelError(f"node '{node.name}' (ReduceMean): only the mean over H and W "
-                                        f"with keepdims=1 is supported")
-    return Op(node.name, OpKind.AVGPOOL, [x.name], [ctx.output(node, Layout.SPATIAL)], None, node.name)
+                                        f"(axes 2, 3) is supported, got axes {axes}")
+        if not ctx.attr(node, "keepdims", 1):
+            layout = Layout.RAW  # [1, C]: the same bytes as the NHWC [1, 1, 1, C] map
+    return Op(node.name, OpKind.AVGPOOL, [x.name], [ctx.output(node, layout)], None, node.name)
 
 
 def _pad(ctx: _Context, node: onnx.NodeProto) -> Op:
