@@ -1,0 +1,185 @@
+/* The executor: a switch over op kinds calling the kernels; see engine_executor.h. */
+#include "engine_executor.h"
+
+#include <string.h>
+
+#define ENG_MAX_INPUTS 8
+
+static eng_tensor view(uint8_t *arena, int32_t offset, int32_t h, int32_t w, int32_t c)
+{
+    eng_tensor t;
+    t.data = (int8_t *)(arena + offset);
+    t.h = h;
+    t.w = w;
+    t.c = c;
+    return t;
+}
+
+/* One eng_concat_s8 call per input; params is an array of n_inputs entries (offset per input). */
+static eng_status run_concat(const eng_op *op, const eng_ctx *ctx, const eng_tensor *in, eng_tensor *out)
+{
+    const eng_concat_params *p = (const eng_concat_params *)op->params;
+    int32_t i;
+    for (i = 0; i < op->n_inputs; i++) {
+        eng_status s = eng_concat_s8(ctx, &p[i], &in[i], out);
+        if (s != ENG_OK) {
+            return s;
+        }
+    }
+    return ENG_OK;
+}
+
+/* One op on prepared tensors; `pads` overrides the op's own padding (patch tiles), or NULL. */
+static eng_status run_kernel(const eng_op *op, const eng_ctx *ctx, const eng_tensor *in, eng_tensor *out,
+                             const eng_pads *pads)
+{
+    switch (op->kind) {
+    case ENG_OP_CONV:
+    case ENG_OP_DEPTHWISE: {
+        eng_conv_params p = *(const eng_conv_params *)op->params;
+        if (pads) {
+            p.pads = *pads;
+        }
+        return op->kind == ENG_OP_CONV ? eng_conv_s8(ctx, &p, &in[0], op->filter, op->bias, out)
+                                       : eng_depthwise_s8(ctx, &p, &in[0], op->filter, op->bias, out);
+    }
+    case ENG_OP_MAXPOOL: {
+        eng_maxpool_params p = *(const eng_maxpool_params *)op->params;
+        if (pads) {
+            p.pads = *pads;
+        }
+        return eng_maxpool_s8(ctx, &p, &in[0], out);
+    }
+    case ENG_OP_PAD: {
+        eng_pad_params p = *(const eng_pad_params *)op->params;
+        if (pads) {
+            p.pads = *pads;
+        }
+        return eng_pad_s8(ctx, &p, &in[0], out);
+    }
+    case ENG_OP_FC:
+        return eng_fc_s8(ctx, (const eng_fc_params *)op->params, &in[0], op->filter, op->bias, out);
+    case ENG_OP_ADD:
+        return eng_add_s8(ctx, (const eng_add_params *)op->params, &in[0], &in[1], out);
+    case ENG_OP_AVGPOOL:
+        return eng_avgpool_s8(ctx, (const eng_avgpool_params *)op->params, &in[0], out);
+    case ENG_OP_CONCAT:
+        return run_concat(op, ctx, in, out);
+    case ENG_OP_REQUANT:
+        return eng_requant_s8(ctx, (const eng_requant_params *)op->params, &in[0], out);
+    }
+    return ENG_ARG_ERROR;
+}
+
+static void copy_rows(int8_t *dst, int32_t dst_w, const int8_t *src, int32_t src_w, int32_t h, int32_t w,
+                      int32_t c)
+{
+    int32_t y;
+    for (y = 0; y < h; y++) {
+        memmove(dst + (int32_t)y * dst_w * c, src + (int32_t)y * src_w * c, (size_t)(w * c));
+    }
+}
+
+/* One stage op in one tile. `staging` is the free staging area, consumed front to back. */
+static eng_status run_tile_op(const eng_model *m, const eng_op *op, const eng_tile_op *t, uint8_t *arena)
+{
+    eng_tensor in[ENG_MAX_INPUTS];
+    int8_t *staging = (int8_t *)(arena + m->staging_offset);
+    const int32_t c_out = op->output.c;
+    int32_t i;
+    if (op->n_inputs > ENG_MAX_INPUTS) {
+        return ENG_ARG_ERROR;
+    }
+    for (i = 0; i < op->n_inputs; i++) {
+        const eng_read *r = &t->reads[i];
+        const int32_t c = op->inputs[i].c;
+        const int8_t *src = (const int8_t *)(arena + r->src_offset) + ((int32_t)r->y0 * r->src_w + r->x0) * c;
+        if (r->gather) {
+            copy_rows(staging, r->w, src, r->src_w, r->h, r->w, c);
+            in[i] = view((uint8_t *)staging, 0, r->h, r->w, c);
+            staging += (int32_t)r->h * r->w * c;
+        } else {
+            in[i] = view(arena, (int32_t)((const uint8_t *)src - arena), r->h, r->w, c);
+        }
+    }
+    const eng_write *wr = &t->write;
+    int8_t *dst = (int8_t *)(arena + wr->dst_offset) + ((int32_t)wr->y0 * wr->dst_w + wr->x0) * c_out;
+    eng_tensor out = view(arena, (int32_t)((uint8_t *)(wr->scatter ? staging : dst) - arena), wr->h, wr->w, c_out);
+    eng_ctx ctx = {arena + op->scratch_offset, op->scratch_size};
+    eng_status s = run_kernel(op, &ctx, in, &out, op->n_inputs ? &t->reads[0].pads : 0);
+    if (s == ENG_OK && wr->scatter) {
+        copy_rows(dst, wr->dst_w, staging, wr->w, wr->h, wr->w, c_out);
+    }
+    return s;
+}
+
+static eng_status run_stage(const eng_model *m, uint8_t *arena, const eng_hooks *hooks)
+{
+    const eng_patch_stage *st = m->patch;
+    int32_t tile, i;
+    for (tile = 0; tile < st->n_tiles; tile++) {
+        for (i = 0; i < st->n_ops; i++) {
+            const eng_tile_op *t = &st->tiles[tile].ops[i];
+            if (!t->run) {
+                continue;
+            }
+            if (hooks && hooks->before) {
+                hooks->before(hooks->user, i);
+            }
+            eng_status s = run_tile_op(m, &m->ops[i], t, arena);
+            if (hooks && hooks->after) {
+                hooks->after(hooks->user, i);
+            }
+            if (s != ENG_OK) {
+                return s;
+            }
+        }
+    }
+    return ENG_OK;
+}
+
+static eng_status run_layer(const eng_model *m, const eng_op *op, uint8_t *arena)
+{
+    eng_tensor in[ENG_MAX_INPUTS];
+    int32_t i;
+    if (op->n_inputs > ENG_MAX_INPUTS) {
+        return ENG_ARG_ERROR;
+    }
+    for (i = 0; i < op->n_inputs; i++) {
+        const eng_buf *b = &op->inputs[i];
+        in[i] = view(arena, b->offset, b->h, b->w, b->c);
+    }
+    if (op->gather_input) {
+        const int32_t n = in[0].h * in[0].w * in[0].c;
+        memcpy(arena + m->staging_offset, in[0].data, (size_t)n);
+        in[0].data = (int8_t *)(arena + m->staging_offset);
+    }
+    eng_tensor out = view(arena, op->output.offset, op->output.h, op->output.w, op->output.c);
+    eng_ctx ctx = {arena + op->scratch_offset, op->scratch_size};
+    return run_kernel(op, &ctx, in, &out, 0);
+}
+
+eng_status eng_run(const eng_model *m, uint8_t *arena, const eng_hooks *hooks)
+{
+    int32_t i = 0;
+    if (m->patch) {
+        eng_status s = run_stage(m, arena, hooks);
+        if (s != ENG_OK) {
+            return s;
+        }
+        i = m->patch->n_ops;
+    }
+    for (; i < m->n_ops; i++) {
+        if (hooks && hooks->before) {
+            hooks->before(hooks->user, i);
+        }
+        eng_status s = run_layer(m, &m->ops[i], arena);
+        if (hooks && hooks->after) {
+            hooks->after(hooks->user, i);
+        }
+        if (s != ENG_OK) {
+            return s;
+        }
+    }
+    return ENG_OK;
+}

@@ -1,0 +1,125 @@
+/* The executor: runs a generated model (model_data.c from toolkit/codegen) over one static arena.
+ *
+ * The model is data, not code: an op table (eng_op: kind, params, weights, tensor descriptors at
+ * arena offsets) and, when the plan has a patch stage, a patch table (eng_patch_stage: per tile,
+ * per stage op, where each input region is read and where the output goes). eng_run() is a
+ * switch over op kinds calling the kernels of engine_kernels.h; it allocates nothing.
+ *
+ * Patch stage (MCUNetV2): ops[0 .. stage->n_ops-1] run tile by tile. Each input region is read
+ * in place when it covers whole rows of its source buffer, else gathered into the staging area;
+ * padding applies only where a region touches the image border (per tile, per side). A tile's
+ * output region of the stage output is written in place or scattered from staging.
+ * Then ops[stage->n_ops ..] run layer by layer on the arena.
+ *
+ * All offsets are bytes from the start of the arena; the staging area is part of the arena
+ * (after the plan's peak) and its size is counted in arena_size.
+ */
+#ifndef ENGINE_EXECUTOR_H
+#define ENGINE_EXECUTOR_H
+
+#include <stdint.h>
+
+#include "engine_kernels.h"
+
+typedef enum {
+    ENG_OP_CONV = 0,
+    ENG_OP_DEPTHWISE = 1,
+    ENG_OP_FC = 2,
+    ENG_OP_ADD = 3,
+    ENG_OP_MAXPOOL = 4,
+    ENG_OP_AVGPOOL = 5,
+    ENG_OP_PAD = 6,
+    ENG_OP_CONCAT = 7,
+    ENG_OP_REQUANT = 8 /* reshape, clamp: elementwise requantize + clamp, may run in place */
+} eng_op_kind;
+
+/* A tensor in the arena (per-layer execution): byte offset and NHWC shape (batch 1). */
+typedef struct {
+    int32_t offset;
+    int32_t h, w, c;
+} eng_buf;
+
+typedef struct {
+    eng_op_kind kind;
+    const char *name;
+    const void *params;           /* eng_conv_params, eng_fc_params, ... by kind; concat: one
+                                   * eng_concat_params per input */
+    const int8_t *filter;         /* conv, depthwise, fc; else NULL */
+    const int32_t *bias;
+    int32_t n_inputs;
+    const eng_buf *inputs;
+    eng_buf output;
+    int32_t scratch_offset, scratch_size;
+    int8_t gather_input;          /* per layer: input aliases the output, copy it to staging first */
+} eng_op;
+
+/* Where one stage op reads one input in one tile. */
+typedef struct {
+    int32_t src_offset;           /* the source buffer (patch tensor or full tensor) */
+    int16_t src_w;                /* its row width in pixels */
+    int16_t y0, x0, h, w;         /* the region, relative to the source buffer */
+    int8_t gather;                /* 1: copy to staging (not whole rows, or aliasing the output) */
+    eng_pads pads;                /* border padding of this tile, per side */
+} eng_read;
+
+/* Where one stage op writes its output in one tile. */
+typedef struct {
+    int32_t dst_offset;
+    int16_t dst_w;
+    int16_t y0, x0, h, w;
+    int8_t scatter;               /* 1: compute into staging, then copy the rows out */
+} eng_write;
+
+typedef struct {
+    int8_t run;                   /* 0: this op's output is not needed by the tile */
+    const eng_read *reads;        /* one per input */
+    eng_write write;
+} eng_tile_op;
+
+typedef struct {
+    const eng_tile_op *ops;       /* one per stage op */
+} eng_tile;
+
+typedef struct {
+    int32_t n_ops;                /* the stage is ops[0 .. n_ops-1] */
+    int32_t n_tiles;
+    int16_t grid_h, grid_w;
+    const eng_tile *tiles;
+} eng_patch_stage;
+
+/* A model input or output in the arena. */
+typedef struct {
+    const char *name;             /* ONNX float tensor name it (de)quantizes */
+    int32_t offset, size;         /* bytes in the arena */
+    float scale;
+    int32_t zero_point;
+    int32_t rank;
+    int32_t shape[4];             /* IR order (NHWC for feature maps) */
+} eng_io;
+
+typedef struct {
+    const char *name;
+    const char *sha256;           /* of the int8 model file */
+    int32_t arena_size;           /* plan peak + staging */
+    int32_t plan_peak;            /* the planner's arena */
+    int32_t staging_offset, staging_size;
+    int32_t n_ops;
+    const eng_op *ops;
+    const eng_patch_stage *patch; /* NULL: per layer only */
+    int32_t n_inputs, n_outputs;
+    const eng_io *inputs;
+    const eng_io *outputs;
+} eng_model;
+
+/* Optional per-op hooks (profiling): called around every op run (per tile in the patch stage). */
+typedef struct {
+    void (*before)(void *user, int32_t op);
+    void (*after)(void *user, int32_t op);
+    void *user;
+} eng_hooks;
+
+/* Run one inference: inputs already at their arena offsets, outputs left at theirs.
+ * arena must hold model->arena_size bytes. Returns ENG_OK or the first kernel error. */
+eng_status eng_run(const eng_model *model, uint8_t *arena, const eng_hooks *hooks);
+
+#endif /* ENGINE_EXECUTOR_H */

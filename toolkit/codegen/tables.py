@@ -1,0 +1,166 @@
+"""The op table and the patch table: where every tensor lives in the arena, per op and per tile.
+
+Offsets come from the Plan (plan.json): `tensor_offsets`/`scratch` for a per-layer plan; for a
+patch plan, `patch.full_tensor_offsets`/`patch.rest_scratch` outside the stage and
+`patch.tensor_offsets`/`patch.scratch` (the patch arena) inside it.
+
+The kernels take dense NHWC tensors, so an input region that is not whole rows of its source
+buffer is gathered into a staging area, and a tile output that is not whole rows of the stage
+output is scattered from it; an op whose output overlaps its input (in place) without an
+elementwise kernel also reads a staged copy. The staging area sits after the plan's peak and its
+size (`Staging.size`) is added to the arena the firmware declares.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from toolkit.errors import UnsupportedModelError
+from toolkit.ir import Graph, Op
+from toolkit.plan.schema import Plan
+from toolkit.codegen.cformat import c_comment, c_init, c_pads, c_string
+from toolkit.codegen.ops import ALIAS_SAFE, C_KIND, OpData, io_views
+
+
+@dataclass
+class ArenaLayout:
+    offsets: dict[str, int]               # full-size tensors
+    scratch: dict[str, list[int]]         # op name -> [offset, bytes]
+    patch_offsets: dict[str, int] = field(default_factory=dict)   # stage tensors (patch arena)
+    peak: int = 0
+
+
+def arena_layout(plan: Plan) -> ArenaLayout:
+    if plan.stream_input:
+        raise UnsupportedModelError("the engine does not stream the input yet (plan has stream_input=true)")
+    if plan.patch is None:
+        return ArenaLayout(dict(plan.tensor_offsets), dict(plan.scratch), {}, plan.arena_bytes)
+    p = plan.patch
+    return ArenaLayout(dict(p["full_tensor_offsets"]), {**p["rest_scratch"], **p["scratch"]},
+                       dict(p["tensor_offsets"]), plan.arena_bytes)
+
+
+@dataclass
+class Staging:
+    """The largest staging area any op or tile needs (bytes)."""
+    size: int = 0
+
+    def need(self, nbytes: int) -> None:
+        self.size = max(self.size, nbytes)
+
+
+def _overlap(a0: int, an: int, b0: int, bn: int) -> bool:
+    return a0 < b0 + bn and b0 < a0 + an
+
+
+def needs_copy(op: Op, src: int, src_bytes: int, dst: int, dst_bytes: int) -> bool:
+    """True when the kernel would read bytes it has already overwritten."""
+    if not _overlap(src, src_bytes, dst, dst_bytes):
+        return False
+    return not (op.kind in ALIAS_SAFE and src == dst and src_bytes == dst_bytes)
+
+
+def c_buf(offset: int, v: tuple[int, int, int]) -> str:
+    return c_init({"offset": offset, "h": v[0], "w": v[1], "c": v[2]})
+
+
+def layer_entry(g: Graph, op: Op, sym: str, data: OpData, lay: ArenaLayout, staging: Staging,
+                in_stage: bool = False) -> tuple[str, str]:
+    """(static text, op table initialiser) of one op. A stage op's buffers only give channels;
+    its tiles say where it reads and writes."""
+    ins, out = io_views(g, op)
+    names = [t.name for t in g.activations(op)]
+    offs = [lay.offsets.get(n, lay.patch_offsets.get(n, 0)) for n in names]
+    out_off = lay.offsets.get(op.outputs[0], lay.patch_offsets.get(op.outputs[0], 0))
+    out_bytes = out[0] * out[1] * out[2]
+    gather = 0
+    for i, (o, v) in enumerate(zip(offs, ins)):
+        if not in_stage and needs_copy(op, o, v[0] * v[1] * v[2], out_off, out_bytes):
+            if i != 0:
+                raise UnsupportedModelError(f"{op.name}: input {i} aliases the output")
+            gather = 1
+            staging.need(v[0] * v[1] * v[2])
+    text = f"static const eng_buf {sym}_inputs[{len(ins)}] = {{" + ", ".join(
+        c_buf(o, v) for o, v in zip(offs, ins)) + "};\n"
+    sc = lay.scratch.get(op.name, [0, 0])
+    entry = c_init({"kind": C_KIND[op.kind], "name": c_string(op.name), "params": data.params,
+                    "filter": data.filter, "bias": data.bias, "n_inputs": len(ins), "inputs": f"{sym}_inputs",
+                    "output": c_buf(out_off, out), "scratch_offset": sc[0], "scratch_size": sc[1],
+                    "gather_input": gather})
+    return text, entry
+
+
+def _width(region) -> int:
+    return region[3] - region[2]
+
+
+def _read(g: Graph, op: Op, i: int, inp: dict, tile: dict, lay: ArenaLayout, write: tuple[int, int]) -> tuple[dict, int]:
+    """One eng_read initialiser's fields and the staging bytes it takes."""
+    t, region = inp["tensor"], inp["region"]
+    c = io_views(g, op)[0][i][2]
+    if t in lay.patch_offsets:
+        held = tile["tensors"][t]
+        src = lay.patch_offsets[t]
+    else:
+        full = g.tensors[t].shape
+        held = [0, full[1], 0, full[2]]
+        src = lay.offsets[t]
+    y0, x0 = region[0] - held[0], region[2] - held[2]
+    h, w = region[1] - region[0], _width(region)
+    start = src + (y0 * _width(held) + x0) * c
+    gather = not (x0 == 0 and w == _width(held)) or needs_copy(op, start, h * w * c, *write)
+    fields = {"src_offset": src, "src_w": _width(held), "y0": y0, "x0": x0, "h": h, "w": w,
+              "gather": int(gather), "pads": c_pads(inp["pad"])}
+    return fields, (h * w * c if gather else 0)
+
+
+def _write(g: Graph, op: Op, top: dict, tile: dict, lay: ArenaLayout, stage_output: str) -> dict:
+    out, region = op.outputs[0], top["output_region"]
+    c = io_views(g, op)[1][2]
+    h, w = region[1] - region[0], _width(region)
+    if out == stage_output:
+        full = g.tensors[out].shape
+        return {"dst_offset": lay.offsets[out], "dst_w": full[2], "y0": region[0], "x0": region[2], "h": h,
+                "w": w, "scatter": int(w != full[2]), "_bytes": h * w * c,
+                "_start": lay.offsets[out] + (region[0] * full[2] + region[2]) * c}
+    return {"dst_offset": lay.patch_offsets[out], "dst_w": w, "y0": 0, "x0": 0, "h": h, "w": w, "scatter": 0,
+            "_bytes": h * w * c, "_start": lay.patch_offsets[out]}
+
+
+def tile_op_entry(g: Graph, op: Op, top: dict | None, tile: dict, lay: ArenaLayout, stage_output: str,
+                  sym: str, staging: Staging) -> tuple[str, str]:
+    """(static reads array, eng_tile_op initialiser) of one stage op in one tile."""
+    if top is None:
+        return "", c_init({"run": 0, "reads": 0, "write": "{0}"})
+    wr = _write(g, op, top, tile, lay, stage_output)
+    reads, used = [], 0
+    for i, inp in enumerate(top["inputs"]):
+        fields, nbytes = _read(g, op, i, inp, tile, lay, (wr["_start"], wr["_bytes"]))
+        reads.append(c_init(fields))
+        used += nbytes
+    staging.need(used + (wr["_bytes"] if wr["scatter"] else 0))
+    text = f"static const eng_read {sym}[{len(reads)}] = {{" + ", ".join(reads) + "};\n"
+    write = c_init({k: v for k, v in wr.items() if not k.startswith("_")})
+    return text, c_init({"run": 1, "reads": sym, "write": write})
+
+
+def patch_tables(g: Graph, plan: Plan, lay: ArenaLayout, staging: Staging) -> str:
+    """Every tile's eng_tile_op array, the tile list and the eng_patch_stage `patch_stage`."""
+    p = plan.patch
+    stage = [g.op(n) for n in p["stage_ops"]]
+    parts, tiles = [c_comment(f"patch stage: {len(stage)} ops, {plan.grid[0]}x{plan.grid[1]} tiles, "
+                              f"stage output {p['stage_output']}") + "\n"], []
+    for n, tile in enumerate(p["tiles"]):
+        by_op = {o["op"]: o for o in tile["ops"]}
+        entries = []
+        for i, op in enumerate(stage):
+            text, entry = tile_op_entry(g, op, by_op.get(op.name), tile, lay, p["stage_output"],
+                                        f"tile{n}_op{i}_reads", staging)
+            parts.append(text)
+            entries.append("    " + entry)
+        parts.append(f"static const eng_tile_op tile{n}_ops[{len(stage)}] = {{\n" + ",\n".join(entries) + "\n};\n")
+        tiles.append(f"{{tile{n}_ops}}")
+    parts.append(f"static const eng_tile tiles[{len(tiles)}] = {{" + ", ".join(tiles) + "};\n")
+    parts.append("static const eng_patch_stage patch_stage = " + c_init(
+        {"n_ops": len(stage), "n_tiles": len(tiles), "grid_h": plan.grid[0], "grid_w": plan.grid[1],
+         "tiles": "tiles"}) + ";\n")
+    return "".join(p for p in parts if p)
