@@ -5,8 +5,10 @@ that produces it (step 0 for tensors that already exist, e.g. the graph input) t
 that reads it, inclusive; graph outputs stay alive to the last step (the firmware reads them
 after inference). A skip connection is therefore alive until its Add.
 
-In place: an op of kind depthwise, add, clamp or reshape writes its output over one of its
-inputs when that input (with everything already aliased to it) dies at this op. Aliased tensors
+In place: an op of kind depthwise or add (when `in_place`), clamp or reshape (always: a clamp is
+fused into its producer's requantization, a reshape is a view; TFLM aliases both too) writes its
+output over one of its inputs when that input (with everything already aliased to it) dies at
+this op. Aliased tensors
 share one buffer of the larger size. Scratch (`scratch_bytes`) is a buffer alive for one step.
 
 Sizes are the int8 deployment's: one byte per element whatever the Graph's float dtype, four for
@@ -20,7 +22,8 @@ from toolkit.ir import DType, Graph, Op, OpKind, Tensor
 from toolkit.plan.memory import MemoryPlanner, make_planner
 from toolkit.plan.scratch import scratch_bytes
 
-IN_PLACE_KINDS = frozenset({OpKind.DEPTHWISE, OpKind.ADD, OpKind.CLAMP, OpKind.RESHAPE})
+IN_PLACE_KINDS = frozenset({OpKind.DEPTHWISE, OpKind.ADD})       # the `in_place` option
+ALWAYS_IN_PLACE = frozenset({OpKind.CLAMP, OpKind.RESHAPE})        # fused / a view on every target
 
 
 def act_bytes(t: Tensor) -> int:
@@ -108,7 +111,7 @@ def build_buffers(graph: Graph, ops: list[Op], sizes: dict[str, int], external: 
             buffer_for(t)
         out = op.outputs[0]
         aliased = False
-        if in_place and op.kind in IN_PLACE_KINDS and out not in external:
+        if (op.kind in ALWAYS_IN_PLACE or in_place and op.kind in IN_PLACE_KINDS) and out not in external:
             for t in ins:
                 b = groups[group_of[t]]
                 if b.last == step and out not in group_of:

@@ -14,7 +14,7 @@ Memory model (real accounting, what the firmware holds in SRAM):
 The global arena is planned as one schedule where step 0 is the whole patch stage.
 
 Paper accounting (MCUNetV2): per op, input + output bytes of the tile's tensors (depthwise in
-place: max(in, out)), plus the whole stage output buffer; the full input image is not counted,
+place: max(in, out); so are standalone clamp and reshape), plus the whole stage output buffer; the full input image is not counted,
 the input patch is. After the stage, the per-layer paper figure of each op.
 
 A split after op k is valid when ops[0..k] are all spatially local and exactly one tensor (the
@@ -54,10 +54,15 @@ def stage_output(graph: Graph, k: int) -> str:
     return next(t for op in graph.ops[k + 1:] for t in activation_inputs(graph, op) if t in produced)
 
 
+# Paper accounting counts these in place: depthwise (as MCUNet does); a standalone clamp is fused
+# into its producer on the MCU and a reshape is a view.
+PAPER_IN_PLACE = frozenset({OpKind.DEPTHWISE, OpKind.CLAMP, OpKind.RESHAPE})
+
+
 def paper_op_bytes(graph: Graph, op) -> int:
     ins = sum(act_bytes(graph.tensors[t]) for t in activation_inputs(graph, op))
     out = sum(act_bytes(graph.tensors[t]) for t in op.outputs)
-    return max(ins, out) if op.kind == OpKind.DEPTHWISE else ins + out
+    return max(ins, out) if op.kind in PAPER_IN_PLACE else ins + out
 
 
 @dataclass
@@ -120,7 +125,7 @@ def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool =
         stage_macs.append(int(hs[o].sum() * ws[o].sum() * per_px))
         ins = sum(np.outer(hs[t], ws[t]) * chans[t] for t in activation_inputs(graph, op))
         outs = 0 if o == out else np.outer(hs[o], ws[o]) * chans[o]
-        per_tile = np.maximum(ins, outs) if op.kind == OpKind.DEPTHWISE else ins + outs
+        per_tile = np.maximum(ins, outs) if op.kind in PAPER_IN_PLACE else ins + outs
         paper.append(int(np.max(per_tile)) + out_bytes)
 
     patch = place(build_buffers(graph, ops, tile_bytes, frozenset(external), in_place), len(ops), planner, align)
