@@ -55,7 +55,7 @@ typedef struct {
     int32_t output_zero_point;
     int32_t act_min, act_max;    /* int8 clamp after requantization */
     const float *multiplier;     /* per output channel: f32(f32(sx*sw[c])/sy) */
-} eng_conv_params;               /* conv and depthwise */
+} eng_conv_params;               /* conv and depthwise; bias may be NULL (zero) in every kernel */
 
 typedef struct {
     int32_t input_offset;
@@ -94,6 +94,16 @@ typedef struct {
     int32_t act_min, act_max;
 } eng_requant_params;            /* reshape/clamp/concat part: y = clamp(requant(x)) */
 
+/* Concatenation, one call per input: the input is requantized to the output's parameters and
+ * written at `offset` along `axis` of the output (0 = h, 1 = w, 2 = c; the other two dims must
+ * match). Channel concat of NHWC maps: axis 2. A RAW tensor of any rank concatenated along ONNX
+ * axis a is viewed as h = prod(dims before a), w = dims[a], c = prod(dims after a), with axis 1. */
+typedef struct {
+    int32_t axis;
+    int32_t offset;
+    eng_qparam input, output;
+} eng_concat_params;
+
 eng_status eng_conv_s8(const eng_ctx *ctx, const eng_conv_params *params, const eng_tensor *input,
                        const int8_t *filter, const int32_t *bias, eng_tensor *output);
 int32_t eng_conv_s8_scratch_size(const eng_conv_params *params, const eng_tensor *input,
@@ -108,16 +118,36 @@ eng_status eng_fc_s8(const eng_ctx *ctx, const eng_fc_params *params, const eng_
                      const int8_t *filter, const int32_t *bias, eng_tensor *output);
 int32_t eng_fc_s8_scratch_size(const eng_fc_params *params, const eng_tensor *input, const eng_tensor *output);
 
+/* input1, input2 and output have the same shape. */
 eng_status eng_add_s8(const eng_ctx *ctx, const eng_add_params *params, const eng_tensor *input1,
                       const eng_tensor *input2, eng_tensor *output);
+int32_t eng_add_s8_scratch_size(const eng_add_params *params, const eng_tensor *input, const eng_tensor *output);
+
 eng_status eng_maxpool_s8(const eng_ctx *ctx, const eng_maxpool_params *params, const eng_tensor *input,
                           eng_tensor *output);
+int32_t eng_maxpool_s8_scratch_size(const eng_maxpool_params *params, const eng_tensor *input,
+                                    const eng_tensor *output);
+
 eng_status eng_avgpool_s8(const eng_ctx *ctx, const eng_avgpool_params *params, const eng_tensor *input,
                           eng_tensor *output);
+int32_t eng_avgpool_s8_scratch_size(const eng_avgpool_params *params, const eng_tensor *input,
+                                    const eng_tensor *output);
+
+/* Output is (h + top + bottom) x (w + left + right) x (channels_before + c + channels_after); the
+ * padding value is the input zero point (real 0), requantized with the rest when the parameters differ. */
 eng_status eng_pad_s8(const eng_ctx *ctx, const eng_pad_params *params, const eng_tensor *input,
                       eng_tensor *output);
+int32_t eng_pad_s8_scratch_size(const eng_pad_params *params, const eng_tensor *input, const eng_tensor *output);
+
 /* Elementwise requantize + clamp of h*w*c values; input and output may alias (in place). */
 eng_status eng_requant_s8(const eng_ctx *ctx, const eng_requant_params *params, const eng_tensor *input,
                           eng_tensor *output);
+int32_t eng_requant_s8_scratch_size(const eng_requant_params *params, const eng_tensor *input,
+                                    const eng_tensor *output);
+
+eng_status eng_concat_s8(const eng_ctx *ctx, const eng_concat_params *params, const eng_tensor *input,
+                         eng_tensor *output);
+int32_t eng_concat_s8_scratch_size(const eng_concat_params *params, const eng_tensor *input,
+                                   const eng_tensor *output);
 
 #endif /* ENGINE_KERNELS_H */

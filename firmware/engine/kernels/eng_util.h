@@ -1,0 +1,103 @@
+/* Private helpers shared by the kernels (reference and DSP): the float32 requantization of
+ * toolkit/golden.py, in one place. See docs/arithmetic.md.
+ * Every function is static inline: no globals, no state, no allocation. */
+#ifndef ENG_UTIL_H
+#define ENG_UTIL_H
+
+#include <math.h>
+#include <stdint.h>
+
+#include "engine_kernels.h"
+
+/* Values beyond +-512 saturate whatever the zero point (|zp| <= 128), so clamping before lrintf
+ * changes no result and keeps lrintf's argument inside the range of long (no undefined behaviour). */
+#define ENG_ROUND_LIMIT 512.0f
+
+static inline int32_t eng_clamp_i32(int32_t v, int32_t lo, int32_t hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* rint(v) + zp, clamped to [lo, hi]; rint rounds half to even (default rounding mode). */
+static inline int8_t eng_round_sat(float v, int32_t zp, int32_t lo, int32_t hi)
+{
+    if (v > ENG_ROUND_LIMIT) {
+        v = ENG_ROUND_LIMIT;
+    } else if (v < -ENG_ROUND_LIMIT) {
+        v = -ENG_ROUND_LIMIT;
+    }
+    return (int8_t)eng_clamp_i32((int32_t)lrintf(v) + zp, lo, hi);
+}
+
+/* golden.requant_acc: clamp(rint(f32(acc) * m) + zy). */
+static inline int8_t eng_requant_acc(int32_t acc, float multiplier, int32_t zp, int32_t lo, int32_t hi)
+{
+    float v = (float)acc * multiplier;
+    return eng_round_sat(v, zp, lo, hi);
+}
+
+/* golden.dequantize: f32(q - zp) * scale. */
+static inline float eng_dequant(int32_t q, eng_qparam p)
+{
+    float t = (float)(q - p.zero_point);
+    return t * p.scale;
+}
+
+/* golden.quantize: saturate(rint(x / scale) + zp). A division, as QuantizeLinear defines it. */
+static inline int8_t eng_quant(float x, eng_qparam p)
+{
+    float v = x / p.scale;
+    return eng_round_sat(v, p.zero_point, -128, 127);
+}
+
+static inline int eng_qparam_same(eng_qparam a, eng_qparam b)
+{
+    return a.scale == b.scale && a.zero_point == b.zero_point;
+}
+
+/* golden.requant_literal for one element (call only when the parameters differ). */
+static inline int8_t eng_requant_literal(int8_t q, eng_qparam in, eng_qparam out)
+{
+    return eng_quant(eng_dequant(q, in), out);
+}
+
+static inline int eng_tensor_ok(const eng_tensor *t)
+{
+    return t != 0 && t->data != 0 && t->h > 0 && t->w > 0 && t->c > 0;
+}
+
+static inline int32_t eng_tensor_size(const eng_tensor *t)
+{
+    return t->h * t->w * t->c;
+}
+
+/* Output rows/cols of a window op fit in the padded input: (o-1)*s + (k-1)*d + 1 <= i + pads. */
+static inline int eng_window_ok(int32_t in, int32_t out, int32_t k, int32_t s, int32_t d, int32_t pad_lo,
+                                int32_t pad_hi)
+{
+    if (k <= 0 || s <= 0 || d <= 0 || pad_lo < 0 || pad_hi < 0) {
+        return 0;
+    }
+    return (out - 1) * s + (k - 1) * d + 1 <= in + pad_lo + pad_hi;
+}
+
+static inline int eng_act_ok(int32_t act_min, int32_t act_max)
+{
+    return -128 <= act_min && act_min <= act_max && act_max <= 127;
+}
+
+/* Common argument checks of conv and depthwise. */
+static inline int eng_conv_args_ok(const eng_conv_params *p, const eng_tensor *in, const eng_tensor *out)
+{
+    return p != 0 && p->multiplier != 0 && eng_tensor_ok(in) && eng_tensor_ok(out) &&
+           eng_act_ok(p->act_min, p->act_max) &&
+           eng_window_ok(in->h, out->h, p->kernel_h, p->stride_h, p->dilation_h, p->pads.top, p->pads.bottom) &&
+           eng_window_ok(in->w, out->w, p->kernel_w, p->stride_w, p->dilation_w, p->pads.left, p->pads.right);
+}
+
+static inline int eng_scratch_ok(const eng_ctx *ctx, int32_t need)
+{
+    return need == 0 || (ctx != 0 && ctx->buf != 0 && ctx->size >= need);
+}
+
+#endif /* ENG_UTIL_H */

@@ -1,0 +1,54 @@
+/* Constant padding (value: the input zero point, real 0) in h, w and c, then requantization of
+ * every element when input and output parameters differ (golden.pad). */
+#include <string.h>
+
+#include "eng_util.h"
+
+int32_t eng_pad_s8_scratch_size(const eng_pad_params *params, const eng_tensor *input, const eng_tensor *output)
+{
+    (void)params;
+    (void)input;
+    (void)output;
+    return 0;
+}
+
+eng_status eng_pad_s8(const eng_ctx *ctx, const eng_pad_params *params, const eng_tensor *input,
+                      eng_tensor *output)
+{
+    (void)ctx;
+    if (params == 0 || !eng_tensor_ok(input) || !eng_tensor_ok(output) || params->pads.top < 0 ||
+        params->pads.left < 0 || params->pads.bottom < 0 || params->pads.right < 0 ||
+        params->channels_before < 0 || params->channels_after < 0 ||
+        output->h != input->h + params->pads.top + params->pads.bottom ||
+        output->w != input->w + params->pads.left + params->pads.right ||
+        output->c != input->c + params->channels_before + params->channels_after) {
+        return ENG_ARG_ERROR;
+    }
+    const int requant = !eng_qparam_same(params->input, params->output);
+    const int8_t zx = (int8_t)eng_clamp_i32(params->input.zero_point, -128, 127);
+    const int8_t fill = requant ? eng_requant_literal(zx, params->input, params->output) : zx;
+    const int32_t ci = input->c, co = output->c;
+    for (int32_t oy = 0; oy < output->h; oy++) {
+        const int32_t iy = oy - params->pads.top;
+        for (int32_t ox = 0; ox < output->w; ox++) {
+            const int32_t ix = ox - params->pads.left;
+            int8_t *o = output->data + (oy * output->w + ox) * co;
+            if (iy < 0 || iy >= input->h || ix < 0 || ix >= input->w) {
+                memset(o, fill, (size_t)co);
+                continue;
+            }
+            const int8_t *x = input->data + (iy * input->w + ix) * ci;
+            memset(o, fill, (size_t)params->channels_before);
+            o += params->channels_before;
+            if (requant) {
+                for (int32_t c = 0; c < ci; c++) {
+                    o[c] = eng_requant_literal(x[c], params->input, params->output);
+                }
+            } else {
+                memcpy(o, x, (size_t)ci);
+            }
+            memset(o + ci, fill, (size_t)params->channels_after);
+        }
+    }
+    return ENG_OK;
+}

@@ -1,0 +1,145 @@
+/* Cortex-M7 DSP convolution (same contract as kernels/conv.c).
+ * 1x1: no scratch; each input pixel is unpacked once per pair of output channels (eng_dot2_s8).
+ * KxK: im2col of two output pixels into ctx->buf as int16 (x + input_offset; 0 in the padding),
+ * each group of four stored in the order x0 x2 x1 x3 so that two 32-bit loads line up with
+ * SXTB16(w) = (w0, w2) and SXTB16(ROR(w, 8)) = (w1, w3); one weight load feeds both pixels.
+ * ctx->buf must be 2-byte aligned (arena slices are 4-byte aligned). */
+#include "eng_dsp.h"
+
+int32_t eng_conv_s8_scratch_size(const eng_conv_params *params, const eng_tensor *input, const eng_tensor *output)
+{
+    (void)output;
+    if (params == 0 || input == 0 || (params->kernel_h == 1 && params->kernel_w == 1)) {
+        return 0;
+    }
+    return 2 * input->c * params->kernel_h * params->kernel_w * (int32_t)sizeof(int16_t);
+}
+
+static void pointwise(const eng_conv_params *p, const eng_tensor *in, const int8_t *filter, const int32_t *bias,
+                      eng_tensor *output)
+{
+    const int32_t cin = in->c, cout = output->c;
+    int8_t *out = output->data;
+    for (int32_t oy = 0; oy < output->h; oy++) {
+        const int32_t iy = oy * p->stride_h - p->pads.top;
+        for (int32_t ox = 0; ox < output->w; ox++) {
+            const int32_t ix = ox * p->stride_w - p->pads.left;
+            const int inside = iy >= 0 && iy < in->h && ix >= 0 && ix < in->w;
+            const int8_t *x = inside ? in->data + (iy * in->w + ix) * cin : in->data;
+            int32_t oc = 0;
+            for (; oc + 2 <= cout; oc += 2) {
+                int32_t acc0 = bias ? bias[oc] : 0, acc1 = bias ? bias[oc + 1] : 0;
+                if (inside) {
+                    eng_dot2_s8(x, filter + oc * cin, filter + (oc + 1) * cin, cin, p->input_offset, &acc0, &acc1);
+                }
+                out[oc] = eng_requant_acc(acc0, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
+                out[oc + 1] = eng_requant_acc(acc1, p->multiplier[oc + 1], p->output_zero_point, p->act_min,
+                                              p->act_max);
+            }
+            if (oc < cout) {
+                int32_t acc = bias ? bias[oc] : 0;
+                if (inside) {
+                    acc = eng_dot1_s8(x, filter + oc * cin, cin, p->input_offset, acc);
+                }
+                out[oc] = eng_requant_acc(acc, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
+            }
+            out += cout;
+        }
+    }
+}
+
+/* Position of flat index k in a reordered column of length n (groups of four: 0 2 1 3). */
+static inline int32_t col_pos(int32_t k, int32_t n4)
+{
+    static const uint8_t perm[4] = {0, 2, 1, 3};
+    return k < n4 ? (k & ~3) | perm[k & 3] : k;
+}
+
+static void im2col(const eng_conv_params *p, const eng_tensor *in, int32_t oy, int32_t ox, int16_t *col)
+{
+    const int32_t cin = in->c, n = p->kernel_h * p->kernel_w * cin, n4 = n & ~3;
+    const int32_t y0 = oy * p->stride_h - p->pads.top, x0 = ox * p->stride_w - p->pads.left;
+    int32_t k = 0;
+    for (int32_t ky = 0; ky < p->kernel_h; ky++) {
+        const int32_t iy = y0 + ky * p->dilation_h;
+        for (int32_t kx = 0; kx < p->kernel_w; kx++) {
+            const int32_t ix = x0 + kx * p->dilation_w;
+            if (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w) {
+                for (int32_t ci = 0; ci < cin; ci++, k++) {
+                    col[col_pos(k, n4)] = 0;
+                }
+            } else {
+                const int8_t *x = in->data + (iy * in->w + ix) * cin;
+                for (int32_t ci = 0; ci < cin; ci++, k++) {
+                    col[col_pos(k, n4)] = (int16_t)(x[ci] + p->input_offset);
+                }
+            }
+        }
+    }
+}
+
+/* acc[j] += col_j . w for the `ncols` (1 or 2) columns. */
+static inline void dot_cols(const int16_t *c0, const int16_t *c1, int32_t ncols, const int8_t *w, int32_t n,
+                            int32_t *acc0, int32_t *acc1)
+{
+    int32_t a0 = *acc0, a1 = *acc1, i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const int32_t wv = eng_rd32(w + i);
+        const int32_t we = __sxtb16(wv), wo = __sxtb16(eng_ror8(wv));
+        a0 = __smlad(eng_rd32(c0 + i), we, a0);
+        a0 = __smlad(eng_rd32(c0 + i + 2), wo, a0);
+        if (ncols == 2) {
+            a1 = __smlad(eng_rd32(c1 + i), we, a1);
+            a1 = __smlad(eng_rd32(c1 + i + 2), wo, a1);
+        }
+    }
+    for (; i < n; i++) {
+        a0 += c0[i] * w[i];
+        if (ncols == 2) {
+            a1 += c1[i] * w[i];
+        }
+    }
+    *acc0 = a0;
+    *acc1 = a1;
+}
+
+static void general(const eng_ctx *ctx, const eng_conv_params *p, const eng_tensor *in, const int8_t *filter,
+                    const int32_t *bias, eng_tensor *output)
+{
+    const int32_t n = p->kernel_h * p->kernel_w * in->c, cout = output->c;
+    const int32_t npix = output->h * output->w;
+    int16_t *col0 = (int16_t *)ctx->buf, *col1 = col0 + n;
+    for (int32_t pix = 0; pix < npix; pix += 2) {
+        const int32_t ncols = pix + 1 < npix ? 2 : 1;
+        im2col(p, in, pix / output->w, pix % output->w, col0);
+        if (ncols == 2) {
+            im2col(p, in, (pix + 1) / output->w, (pix + 1) % output->w, col1);
+        }
+        int8_t *out0 = output->data + pix * cout, *out1 = out0 + cout;
+        for (int32_t oc = 0; oc < cout; oc++) {
+            int32_t acc0 = bias ? bias[oc] : 0, acc1 = acc0;
+            dot_cols(col0, col1, ncols, filter + oc * n, n, &acc0, &acc1);
+            out0[oc] = eng_requant_acc(acc0, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
+            if (ncols == 2) {
+                out1[oc] = eng_requant_acc(acc1, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
+            }
+        }
+    }
+}
+
+eng_status eng_conv_s8(const eng_ctx *ctx, const eng_conv_params *params, const eng_tensor *input,
+                       const int8_t *filter, const int32_t *bias, eng_tensor *output)
+{
+    if (!eng_conv_args_ok(params, input, output) || filter == 0) {
+        return ENG_ARG_ERROR;
+    }
+    if (!eng_scratch_ok(ctx, eng_conv_s8_scratch_size(params, input, output))) {
+        return ENG_SCRATCH_ERROR;
+    }
+    if (params->kernel_h == 1 && params->kernel_w == 1) {
+        pointwise(params, input, filter, bias, output);
+    } else {
+        general(ctx, params, input, filter, bias, output);
+    }
+    return ENG_OK;
+}

@@ -1,0 +1,77 @@
+/* Private helpers of the Cortex-M7 DSP kernels: SIMD32 dot products with ACLE intrinsics.
+ * Integer accumulation is exact, so these give the reference kernels' results bit for bit. */
+#ifndef ENG_DSP_H
+#define ENG_DSP_H
+
+#include <arm_acle.h>
+#include <string.h>
+
+#include "../kernels/eng_util.h"
+
+#if !defined(__ARM_FEATURE_DSP) || !defined(__ARM_FEATURE_SIMD32)
+#error "kernels_dsp needs the Armv7E-M DSP extension (-mcpu=cortex-m7); build kernels/ for other targets"
+#endif
+
+/* Unaligned 32-bit load (a single LDR on the M7). */
+static inline int32_t eng_rd32(const void *p)
+{
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* GCC 12's arm_acle.h has no __ror; this folds into the SXTB16 rotate operand or one ROR. */
+static inline int32_t eng_ror8(int32_t x)
+{
+    const uint32_t u = (uint32_t)x;
+    return (int32_t)((u >> 8) | (u << 24));
+}
+
+/* Both int16 lanes set to v. */
+static inline int32_t eng_dup16(int32_t v)
+{
+    return (int32_t)(((uint32_t)v & 0xFFFFu) * 0x10001u);
+}
+
+/* acc0 += sum((x[i] + off) * w0[i]), acc1 likewise with w1, over k values. */
+static inline void eng_dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t k, int32_t off,
+                               int32_t *acc0, int32_t *acc1)
+{
+    const int32_t offp = eng_dup16(off);
+    int32_t a0 = *acc0, a1 = *acc1, i = 0;
+    for (; i + 4 <= k; i += 4) {
+        const int32_t xv = eng_rd32(x + i);
+        const int32_t xe = (int32_t)__sadd16(__sxtb16(xv), offp);          /* x0, x2 */
+        const int32_t xo = (int32_t)__sadd16(__sxtb16(eng_ror8(xv)), offp); /* x1, x3 */
+        const int32_t va = eng_rd32(w0 + i), vb = eng_rd32(w1 + i);
+        a0 = __smlad(xe, __sxtb16(va), a0);
+        a0 = __smlad(xo, __sxtb16(eng_ror8(va)), a0);
+        a1 = __smlad(xe, __sxtb16(vb), a1);
+        a1 = __smlad(xo, __sxtb16(eng_ror8(vb)), a1);
+    }
+    for (; i < k; i++) {
+        const int32_t xv = (int32_t)x[i] + off;
+        a0 += xv * w0[i];
+        a1 += xv * w1[i];
+    }
+    *acc0 = a0;
+    *acc1 = a1;
+}
+
+static inline int32_t eng_dot1_s8(const int8_t *x, const int8_t *w, int32_t k, int32_t off, int32_t acc)
+{
+    const int32_t offp = eng_dup16(off);
+    int32_t i = 0;
+    for (; i + 4 <= k; i += 4) {
+        const int32_t xv = eng_rd32(x + i);
+        const int32_t va = eng_rd32(w + i);
+        acc = __smlad((int32_t)__sadd16(__sxtb16(xv), offp), __sxtb16(va), acc);
+        acc = __smlad((int32_t)__sadd16(__sxtb16(eng_ror8(xv)), offp), __sxtb16(eng_ror8(va)), acc);
+    }
+    for (; i < k; i++) {
+        acc += ((int32_t)x[i] + off) * w[i];
+    }
+    return acc;
+}
+
+#endif /* ENG_DSP_H */

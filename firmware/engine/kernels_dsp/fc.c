@@ -1,0 +1,37 @@
+/* Cortex-M7 DSP fully connected (same contract as kernels/fc.c): two output rows per pass share
+ * the input's SXTB16 unpacking. */
+#include "eng_dsp.h"
+
+int32_t eng_fc_s8_scratch_size(const eng_fc_params *params, const eng_tensor *input, const eng_tensor *output)
+{
+    (void)params;
+    (void)input;
+    (void)output;
+    return 0;
+}
+
+eng_status eng_fc_s8(const eng_ctx *ctx, const eng_fc_params *params, const eng_tensor *input,
+                     const int8_t *filter, const int32_t *bias, eng_tensor *output)
+{
+    (void)ctx;
+    if (params == 0 || params->multiplier == 0 || filter == 0 || !eng_tensor_ok(input) ||
+        !eng_tensor_ok(output) || !eng_act_ok(params->act_min, params->act_max)) {
+        return ENG_ARG_ERROR;
+    }
+    const int32_t k = eng_tensor_size(input), n = eng_tensor_size(output);
+    int32_t o = 0;
+    for (; o + 2 <= n; o += 2) {
+        int32_t acc0 = bias ? bias[o] : 0, acc1 = bias ? bias[o + 1] : 0;
+        eng_dot2_s8(input->data, filter + o * k, filter + (o + 1) * k, k, params->input_offset, &acc0, &acc1);
+        output->data[o] = eng_requant_acc(acc0, params->multiplier[o], params->output_zero_point,
+                                          params->act_min, params->act_max);
+        output->data[o + 1] = eng_requant_acc(acc1, params->multiplier[o + 1], params->output_zero_point,
+                                              params->act_min, params->act_max);
+    }
+    if (o < n) {
+        const int32_t acc = eng_dot1_s8(input->data, filter + o * k, k, params->input_offset, bias ? bias[o] : 0);
+        output->data[o] = eng_requant_acc(acc, params->multiplier[o], params->output_zero_point,
+                                          params->act_min, params->act_max);
+    }
+    return ENG_OK;
+}

@@ -1,0 +1,318 @@
+/* Kernel test runner: reads test vectors written by tests/kernel_vectors.py (golden outputs from
+ * toolkit/golden.py), runs each case through the engine kernel the build links (reference or DSP)
+ * and compares the int8 output element by element.
+ *
+ * Usage: kernel_runner <vectors.bin>   (under QEMU the file is opened through semihosting)
+ * Prints one line per failing case and a final "RESULT cases=N pass=P fail=F"; exit status 0 iff
+ * every case passed. Every array is copied into its own exact-size heap block and the scratch is
+ * exactly *_scratch_size() bytes, so AddressSanitizer sees any out-of-bounds access.
+ *
+ * File format (little endian): "EKTV", u32 version (1), u32 number of cases; per case
+ *   u32 op, i32 ints[24], f32 floats[4], u32 n_arrays, then n_arrays x { u32 type (1 i8, 2 i32,
+ *   3 f32), u32 count, data padded to 4 bytes }. The meaning of ints/floats/arrays per op is the
+ *   one written by tests/kernel_vectors.py (see the OP_* cases below). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_kernels.h"
+
+enum { OP_CONV = 1, OP_DEPTHWISE, OP_FC, OP_ADD, OP_MAXPOOL, OP_AVGPOOL, OP_PAD, OP_REQUANT, OP_CONCAT };
+enum { N_INTS = 24, N_FLOATS = 4, MAX_ARRAYS = 40 };
+
+typedef struct {
+    uint32_t type, count;
+    void *data; /* own heap block, exact size (NULL when count is 0) */
+} array_t;
+
+typedef struct {
+    uint32_t op;
+    int32_t ints[N_INTS];
+    float floats[N_FLOATS];
+    uint32_t n_arrays;
+    array_t arrays[MAX_ARRAYS];
+} case_t;
+
+static int read_u32(FILE *f, uint32_t *v)
+{
+    uint8_t b[4];
+    if (fread(b, 1, 4, f) != 4) {
+        return 0;
+    }
+    *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    return 1;
+}
+
+static void free_case(case_t *c)
+{
+    for (uint32_t i = 0; i < c->n_arrays; i++) {
+        free(c->arrays[i].data);
+        c->arrays[i].data = NULL;
+    }
+    c->n_arrays = 0;
+}
+
+static int read_case(FILE *f, case_t *c)
+{
+    uint32_t v;
+    memset(c, 0, sizeof *c);
+    if (!read_u32(f, &c->op)) {
+        return 0;
+    }
+    for (int i = 0; i < N_INTS; i++) {
+        if (!read_u32(f, &v)) {
+            return 0;
+        }
+        c->ints[i] = (int32_t)v;
+    }
+    for (int i = 0; i < N_FLOATS; i++) {
+        if (!read_u32(f, &v)) {
+            return 0;
+        }
+        memcpy(&c->floats[i], &v, sizeof v);
+    }
+    if (!read_u32(f, &c->n_arrays) || c->n_arrays > MAX_ARRAYS) {
+        return 0;
+    }
+    for (uint32_t a = 0; a < c->n_arrays; a++) {
+        array_t *arr = &c->arrays[a];
+        if (!read_u32(f, &arr->type) || !read_u32(f, &arr->count)) {
+            return 0;
+        }
+        const size_t elem = arr->type == 1 ? 1 : 4;
+        const size_t bytes = elem * arr->count, padded = (bytes + 3) & ~(size_t)3;
+        if (arr->count) {
+            arr->data = malloc(bytes);
+            if (arr->data == NULL || fread(arr->data, 1, bytes, f) != bytes) {
+                return 0;
+            }
+        }
+        for (size_t i = bytes; i < padded; i++) {
+            (void)fgetc(f);
+        }
+    }
+    return 1;
+}
+
+static eng_tensor tensor(int8_t *data, const int32_t *dims)
+{
+    eng_tensor t;
+    t.data = data;
+    t.h = dims[0];
+    t.w = dims[1];
+    t.c = dims[2];
+    return t;
+}
+
+static eng_pads pads(const int32_t *p)
+{
+    eng_pads q;
+    q.top = (int16_t)p[0];
+    q.left = (int16_t)p[1];
+    q.bottom = (int16_t)p[2];
+    q.right = (int16_t)p[3];
+    return q;
+}
+
+static eng_qparam qp(int32_t zp, float scale)
+{
+    eng_qparam q;
+    q.zero_point = zp;
+    q.scale = scale;
+    return q;
+}
+
+static int8_t *i8(case_t *c, uint32_t a)
+{
+    return (int8_t *)c->arrays[a].data;
+}
+
+/* Runs the case into a fresh exact-size output block; returns the kernel status, *out the block. */
+static eng_status run_case(case_t *c, int8_t **out, int32_t *out_len)
+{
+    const int32_t *n = c->ints;
+    const float *fl = c->floats;
+    eng_ctx ctx = {NULL, 0};
+    eng_status st = ENG_ARG_ERROR;
+    int32_t need = 0;
+    uint32_t expected = c->n_arrays - 1;
+    *out_len = (int32_t)c->arrays[expected].count;
+    *out = (int8_t *)malloc((size_t)*out_len);
+    memset(*out, 0x5A, (size_t)*out_len);
+
+    switch (c->op) {
+    case OP_CONV:
+    case OP_DEPTHWISE: {
+        /* ints: kh kw sh sw dh dw | pads t l b r | in_off out_zp act_min act_max | in hwc | out hwc
+         * arrays: input, filter, bias (count 0: NULL), multiplier, expected */
+        eng_conv_params p;
+        p.kernel_h = (int16_t)n[0];
+        p.kernel_w = (int16_t)n[1];
+        p.stride_h = (int16_t)n[2];
+        p.stride_w = (int16_t)n[3];
+        p.dilation_h = (int16_t)n[4];
+        p.dilation_w = (int16_t)n[5];
+        p.pads = pads(n + 6);
+        p.input_offset = n[10];
+        p.output_zero_point = n[11];
+        p.act_min = n[12];
+        p.act_max = n[13];
+        p.multiplier = (const float *)c->arrays[3].data;
+        eng_tensor in = tensor(i8(c, 0), n + 14), o = tensor(*out, n + 17);
+        need = c->op == OP_CONV ? eng_conv_s8_scratch_size(&p, &in, &o) : eng_depthwise_s8_scratch_size(&p, &in, &o);
+        ctx.buf = need ? malloc((size_t)need) : NULL;
+        ctx.size = need;
+        const int32_t *bias = (const int32_t *)c->arrays[2].data;
+        st = c->op == OP_CONV ? eng_conv_s8(&ctx, &p, &in, i8(c, 1), bias, &o)
+                              : eng_depthwise_s8(&ctx, &p, &in, i8(c, 1), bias, &o);
+        break;
+    }
+    case OP_FC: {
+        /* ints: in_off out_zp act_min act_max | in hwc | out hwc; arrays: input, filter, bias, mult, expected */
+        eng_fc_params p;
+        p.input_offset = n[0];
+        p.output_zero_point = n[1];
+        p.act_min = n[2];
+        p.act_max = n[3];
+        p.multiplier = (const float *)c->arrays[3].data;
+        eng_tensor in = tensor(i8(c, 0), n + 4), o = tensor(*out, n + 7);
+        need = eng_fc_s8_scratch_size(&p, &in, &o);
+        ctx.buf = need ? malloc((size_t)need) : NULL;
+        ctx.size = need;
+        st = eng_fc_s8(&ctx, &p, &in, i8(c, 1), (const int32_t *)c->arrays[2].data, &o);
+        break;
+    }
+    case OP_ADD: {
+        /* ints: zp1 zp2 zpo | hwc; floats: s1 s2 so; arrays: in1, in2, expected */
+        eng_add_params p;
+        p.input1 = qp(n[0], fl[0]);
+        p.input2 = qp(n[1], fl[1]);
+        p.output = qp(n[2], fl[2]);
+        eng_tensor a = tensor(i8(c, 0), n + 3), b = tensor(i8(c, 1), n + 3), o = tensor(*out, n + 3);
+        st = eng_add_s8(&ctx, &p, &a, &b, &o);
+        break;
+    }
+    case OP_MAXPOOL: {
+        /* ints: kh kw sh sw | pads t l b r | zpi zpo | in hwc | out hwc; floats: si so */
+        eng_maxpool_params p;
+        p.kernel_h = (int16_t)n[0];
+        p.kernel_w = (int16_t)n[1];
+        p.stride_h = (int16_t)n[2];
+        p.stride_w = (int16_t)n[3];
+        p.pads = pads(n + 4);
+        p.input = qp(n[8], fl[0]);
+        p.output = qp(n[9], fl[1]);
+        eng_tensor in = tensor(i8(c, 0), n + 10), o = tensor(*out, n + 13);
+        st = eng_maxpool_s8(&ctx, &p, &in, &o);
+        break;
+    }
+    case OP_AVGPOOL: {
+        /* ints: zpi zpo | in hwc | out hwc; floats: si so */
+        eng_avgpool_params p;
+        p.input = qp(n[0], fl[0]);
+        p.output = qp(n[1], fl[1]);
+        eng_tensor in = tensor(i8(c, 0), n + 2), o = tensor(*out, n + 5);
+        st = eng_avgpool_s8(&ctx, &p, &in, &o);
+        break;
+    }
+    case OP_PAD: {
+        /* ints: pads t l b r | c_before c_after | zpi zpo | in hwc | out hwc; floats: si so */
+        eng_pad_params p;
+        p.pads = pads(n);
+        p.channels_before = n[4];
+        p.channels_after = n[5];
+        p.input = qp(n[6], fl[0]);
+        p.output = qp(n[7], fl[1]);
+        eng_tensor in = tensor(i8(c, 0), n + 8), o = tensor(*out, n + 11);
+        st = eng_pad_s8(&ctx, &p, &in, &o);
+        break;
+    }
+    case OP_REQUANT: {
+        /* ints: zpi zpo act_min act_max in_place | in hwc | out hwc; floats: si so */
+        eng_requant_params p;
+        p.input = qp(n[0], fl[0]);
+        p.output = qp(n[1], fl[1]);
+        p.act_min = n[2];
+        p.act_max = n[3];
+        eng_tensor in = tensor(i8(c, 0), n + 5), o = tensor(*out, n + 8);
+        if (n[4]) { /* in place: the output block starts as a copy of the input */
+            memcpy(*out, in.data, (size_t)*out_len);
+            in.data = *out;
+        }
+        st = eng_requant_s8(&ctx, &p, &in, &o);
+        break;
+    }
+    case OP_CONCAT: {
+        /* ints: axis zpo n_inputs | out hwc; floats: so; arrays: per input {data, meta i32[5] = h w c zp
+         * offset, scale f32[1]}, expected */
+        const int32_t count = n[2];
+        eng_tensor o = tensor(*out, n + 3);
+        st = ENG_OK;
+        for (int32_t i = 0; i < count && st == ENG_OK; i++) {
+            const int32_t *meta = (const int32_t *)c->arrays[3 * i + 1].data;
+            const float *scale = (const float *)c->arrays[3 * i + 2].data;
+            eng_concat_params p;
+            p.axis = n[0];
+            p.offset = meta[4];
+            p.input = qp(meta[3], scale[0]);
+            p.output = qp(n[1], fl[0]);
+            eng_tensor in = tensor(i8(c, (uint32_t)(3 * i)), meta);
+            st = eng_concat_s8(&ctx, &p, &in, &o);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    free(ctx.buf);
+    return st;
+}
+
+int main(int argc, char **argv)
+{
+    const char *path = argc > 1 ? argv[1] : "kernel_vectors.bin";
+    FILE *f = fopen(path, "rb");
+    uint32_t magic = 0, version = 0, ncases = 0;
+    if (f == NULL || !read_u32(f, &magic) || magic != 0x56544B45u /* "EKTV" */ || !read_u32(f, &version) ||
+        version != 1 || !read_u32(f, &ncases)) {
+        printf("ERROR cannot read test vectors from %s\n", path);
+        return 2;
+    }
+    static case_t c;
+    uint32_t pass = 0, fail = 0;
+    for (uint32_t i = 0; i < ncases; i++) {
+        if (!read_case(f, &c)) {
+            printf("ERROR truncated vector file at case %lu\n", (unsigned long)i);
+            free_case(&c);
+            return 2;
+        }
+        int8_t *out = NULL;
+        int32_t len = 0;
+        const eng_status st = run_case(&c, &out, &len);
+        const int8_t *want = (const int8_t *)c.arrays[c.n_arrays - 1].data;
+        int32_t bad = 0, first = -1;
+        for (int32_t j = 0; j < len && st == ENG_OK; j++) {
+            if (out[j] != want[j]) {
+                bad++;
+                first = first < 0 ? j : first;
+            }
+        }
+        if (st != ENG_OK || bad) {
+            fail++;
+            if (st != ENG_OK) {
+                printf("FAIL case %lu op %lu: status %d\n", (unsigned long)i, (unsigned long)c.op, (int)st);
+            } else {
+                printf("FAIL case %lu op %lu: %ld of %ld differ, first at %ld: got %d want %d\n", (unsigned long)i,
+                       (unsigned long)c.op, (long)bad, (long)len, (long)first, out[first], want[first]);
+            }
+        } else {
+            pass++;
+        }
+        free(out);
+        free_case(&c);
+    }
+    fclose(f);
+    printf("RESULT cases=%lu pass=%lu fail=%lu\n", (unsigned long)ncases, (unsigned long)pass, (unsigned long)fail);
+    return fail ? 1 : 0;
+}
