@@ -78,14 +78,16 @@ class Placement:
 
 
 def build_buffers(graph: Graph, ops: list[Op], sizes: dict[str, int], external: frozenset[str] = frozenset(),
-                  in_place: bool = True, keep: frozenset[str] = frozenset()) -> list[Buffer]:
+                  in_place: bool = True, keep: frozenset[str] = frozenset(),
+                  acts: dict[str, list[str]] | None = None) -> list[Buffer]:
     """Buffers for `ops` run in order. `sizes` gives each tensor's bytes; tensors in `external`
     live elsewhere (not in this arena); tensors in `keep` (and graph outputs) live to the end."""
     n = len(ops)
+    acts = acts or {op.name: activation_inputs(graph, op) for op in ops}
     first: dict[str, int] = {}
     last: dict[str, int] = {}
     for step, op in enumerate(ops):
-        for t in activation_inputs(graph, op):
+        for t in acts[op.name]:
             first.setdefault(t, 0)
             last[t] = step
         for t in op.outputs:
@@ -106,7 +108,7 @@ def build_buffers(graph: Graph, ops: list[Op], sizes: dict[str, int], external: 
         return groups[group_of[t]]
 
     for step, op in enumerate(ops):
-        ins = [t for t in activation_inputs(graph, op) if t not in external]
+        ins = [t for t in acts[op.name] if t not in external]
         for t in ins:
             buffer_for(t)
         out = op.outputs[0]

@@ -28,7 +28,7 @@ import numpy as np
 
 from toolkit.ir import Graph, OpKind, macs
 from toolkit.plan.liveness import Buffer, Placement, act_bytes, activation_inputs, build_buffers, place
-from toolkit.plan.regions import AxisWalk, Range, TileRegions, axis_walk, combine, local_reason, split_even
+from toolkit.plan.regions import AxisWalk, TileRegions, WalkCache, axis_walk, combine, local_reason, split_even
 
 
 def split_reason(graph: Graph, k: int) -> str | None:
@@ -96,15 +96,17 @@ def _held(walks: list[AxisWalk], t: str) -> np.ndarray:
 
 
 def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool = True,
-                   planner: str = "greedy", align: int = 4, stream_input: bool = False) -> StagePlan:
+                   planner: str = "greedy", align: int = 4, stream_input: bool = False,
+                   cache: WalkCache | None = None) -> StagePlan:
     """Plan the split after op k with a rows x cols grid (caller checked `split_reason`)."""
+    cache = cache or WalkCache(graph)
     ops = graph.ops[:k + 1]
     out = stage_output(graph, k)
     _, h, w, _ = graph.tensors[out].shape
     if grid[0] > h or grid[1] > w:
         raise ValueError(f"grid {grid[0]}x{grid[1]} finer than the {h}x{w} stage output")
-    rows = [axis_walk(graph, ops, out, r, 1) for r in split_even(h, grid[0])]
-    cols = [axis_walk(graph, ops, out, c, 2) for c in split_even(w, grid[1])]
+    rows = [axis_walk(graph, ops, out, r, 1, cache) for r in split_even(h, grid[0])]
+    cols = [axis_walk(graph, ops, out, c, 2, cache) for c in split_even(w, grid[1])]
     tensors = rows[0].held.keys()
     hs = {t: _held(rows, t) for t in tensors}
     ws = {t: _held(cols, t) for t in tensors}
@@ -123,24 +125,24 @@ def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool =
         t_out = graph.tensors[o]
         per_px = macs(graph, op) // (t_out.shape[1] * t_out.shape[2])
         stage_macs.append(int(hs[o].sum() * ws[o].sum() * per_px))
-        ins = sum(np.outer(hs[t], ws[t]) * chans[t] for t in activation_inputs(graph, op))
+        ins = sum(np.outer(hs[t], ws[t]) * chans[t] for t in cache.acts[op.name])
         outs = 0 if o == out else np.outer(hs[o], ws[o]) * chans[o]
         per_tile = np.maximum(ins, outs) if op.kind in PAPER_IN_PLACE else ins + outs
         paper.append(int(np.max(per_tile)) + out_bytes)
 
-    patch = place(build_buffers(graph, ops, tile_bytes, frozenset(external), in_place), len(ops), planner, align)
+    patch = place(build_buffers(graph, ops, tile_bytes, frozenset(external), in_place, acts=cache.acts),
+                  len(ops), planner, align)
     inputs = {t: act_bytes(graph.tensors[t]) for t in graph.inputs}
     if stream_input:
         inputs = {t: int(hs[t].max()) * graph.tensors[t].shape[2] * chans[t] for t in graph.inputs}
-    whole = _whole_schedule(graph, k, out, patch.peak, inputs, in_place, planner, align)
+    whole = _whole_schedule(graph, k, out, patch.peak, inputs, in_place, planner, align, cache)
     return StagePlan(k, grid, out, rows, cols, tile_bytes, stage_macs, paper, patch, whole, external, stream_input)
 
 
 def _whole_schedule(graph: Graph, k: int, out: str, patch_arena: int, inputs: dict[str, int], in_place: bool,
-                    planner: str, align: int) -> Placement:
+                    planner: str, align: int, cache: WalkCache) -> Placement:
     rest = graph.ops[k + 1:]
-    sizes = {n: act_bytes(t) for n, t in graph.tensors.items() if not t.is_const}
-    buffers = build_buffers(graph, rest, sizes, in_place=in_place)
+    buffers = build_buffers(graph, rest, cache.sizes, in_place=in_place, acts=cache.acts)
     for b in buffers:
         b.first += 1
         b.last += 1

@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from toolkit.ir import Graph, Op, OpKind
-from toolkit.plan.liveness import activation_inputs
+from toolkit.plan.liveness import act_bytes, activation_inputs
 
 Range = tuple[int, int]
 Region = tuple[int, int, int, int]
@@ -94,21 +94,40 @@ class AxisWalk:
     reads: dict[str, list[tuple[Range, int, int]]] = field(default_factory=dict)  # per op, per input
 
 
-def axis_walk(graph: Graph, stage_ops: list[Op], stage_output: str, out: Range, axis: int) -> AxisWalk:
+def axis_walk(graph: Graph, stage_ops: list[Op], stage_output: str, out: Range, axis: int,
+              cache: "WalkCache | None" = None) -> AxisWalk:
+    cache = cache or WalkCache(graph)
     w = AxisWalk(held={stage_output: out})
     for op in reversed(stage_ops):
         o = w.held.get(op.outputs[0])
         if o is None:
             continue  # output not needed by this tile (dead op)
-        win = window(op, axis)
+        win = cache.window(op, axis)
         reads = []
-        for t in activation_inputs(graph, op):
-            rng, pb, pa = input_range(win, o, graph.tensors[t].shape[axis])
+        for t in cache.acts[op.name]:
+            rng, pb, pa = input_range(win, o, cache.shapes[t][axis])
             reads.append((rng, pb, pa))
             prev = w.held.get(t)
             w.held[t] = rng if prev is None else (min(prev[0], rng[0]), max(prev[1], rng[1]))
         w.reads[op.name] = reads
     return w
+
+
+class WalkCache:
+    """Per-graph lookups the search repeats thousands of times (activation inputs, windows, shapes)."""
+
+    def __init__(self, graph: Graph):
+        self.acts = {op.name: activation_inputs(graph, op) for op in graph.ops}
+        self.shapes = {n: t.shape for n, t in graph.tensors.items()}
+        self.sizes = {n: act_bytes(t) for n, t in graph.tensors.items() if not t.is_const}
+        self._windows: dict[tuple[str, int], Window] = {}
+        self._ops = {op.name: op for op in graph.ops}
+
+    def window(self, op: Op, axis: int) -> Window:
+        key = (op.name, axis)
+        if key not in self._windows:
+            self._windows[key] = window(op, axis)
+        return self._windows[key]
 
 
 @dataclass

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from toolkit.ir import Graph, macs
 from toolkit.plan.liveness import Placement, plan_per_layer
 from toolkit.plan.patch import StagePlan, evaluate_stage, paper_op_bytes, split_reason, stage_output
-from toolkit.plan.regions import receptive_fields
+from toolkit.plan.regions import WalkCache, receptive_fields
 from toolkit.plan.schema import Plan
 
 AUTO_GRIDS = range(2, 9)
@@ -90,6 +90,7 @@ def _candidates(graph: Graph, split, grid, budget, opts, per_layer: Placement) -
     if budget is not None and split == "auto" and grid in (None, "auto"):
         out.append(Candidate(None, per_layer.peak, max(paper), full_macs))
     grids = _grids(grid)
+    cache = WalkCache(graph)
     for k in _splits(graph, split):
         _, h, w, _ = graph.tensors[stage_output(graph, k)].shape
         rest_macs = sum(macs(graph, op) for op in graph.ops[k + 1:])
@@ -97,7 +98,7 @@ def _candidates(graph: Graph, split, grid, budget, opts, per_layer: Placement) -
         for g in grids:
             if g[0] > h or g[1] > w:
                 continue
-            st = evaluate_stage(graph, k, g, **opts)
+            st = evaluate_stage(graph, k, g, cache=cache, **opts)
             out.append(Candidate(st, st.peak, max(max(st.paper_stage), rest_paper), sum(st.stage_macs) + rest_macs))
     if not out:
         raise ValueError(f"no patch schedule possible for split={split!r}, grid={grid!r}")
