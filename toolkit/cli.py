@@ -10,9 +10,11 @@ from rich.console import Console
 from rich.table import Table
 
 from . import zoo
+from .boards import all_boards, get_board
 from .errors import ToolkitError
 from .importer import load_graph
 from .ir import macs
+from .plan import BudgetError, format_plan, plan_graph, plot_plan
 from .quantize import METHODS, quantize_model
 from .reference import optimized_session_warning
 from .verify import verify_int8
@@ -138,6 +140,65 @@ def inspect(model):
         table.add_row(str(i), op.name, op.kind.value, str(list(t.shape)), f"{macs(g, op):,}", q)
     Console().print(table)
     console.print(f"total MACs {sum(macs(g, op) for op in g.ops):,}")
+
+
+def parse_grid(value: str | None):
+    """--patches: N, RxC or auto."""
+    if value is None or value == "auto":
+        return value
+    try:
+        if "x" in value:
+            rows, cols = value.split("x")
+            return (int(rows), int(cols))
+        return int(value)
+    except ValueError:
+        raise ToolkitError(f"--patches must be N, RxC or auto, got {value!r}") from None
+
+
+@cli.command()
+@click.argument("model")
+@click.option("--board", help="plan for this board's SRAM budget (see `toolkit boards`)")
+@click.option("--sram", type=int, help="SRAM budget in bytes (instead of --board)")
+@click.option("--split", default=None, help="last op of the patch stage, or auto (default: auto with "
+              "--patches, else per-layer unless a budget needs patches)")
+@click.option("--patches", default=None, help="patch grid: N (NxN), RxC or auto")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="write plan.json")
+@click.option("--plot", "plot_path", type=click.Path(path_type=Path), help="draw per-layer vs patch memory (PNG)")
+@click.option("--stream-input", is_flag=True, help="assume the host streams the input image band by band")
+def plan(model, board, sram, split, patches, json_path, plot_path, stream_input):
+    """Plan MODEL's memory: per-layer arena, or MCUNetV2 patch-based stage under a SRAM budget."""
+    if board and sram:
+        raise ToolkitError("give either --board or --sram, not both")
+    budget = sram if sram else (get_board(board).budget_bytes if board else None)
+    grid = parse_grid(patches)
+    if split is None and (grid is not None or budget is not None):
+        split = "auto"
+    model_path, sample = resolve_model(model)
+    g = load_graph(model_path)
+    g.name = sample.name if sample else g.name
+    try:
+        result = plan_graph(g, budget_bytes=budget, split=split, grid=grid, stream_input=stream_input)
+    except BudgetError as exc:
+        raise ToolkitError(str(exc)) from None
+    except ValueError as exc:
+        raise ToolkitError(str(exc)) from None
+    click.echo(format_plan(result))
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(result.to_json())
+        console.print(f"plan: {json_path}")
+    if plot_path:
+        plot_plan(result, plot_path)
+        console.print(f"plot: {plot_path}")
+
+
+@cli.command()
+def boards():
+    """List the boards the toolkit knows (boards/*.toml)."""
+    for b in all_boards().values():
+        budget = f"{b.budget_bytes:,} B model budget" if b.budget_bytes else "no SRAM limit"
+        click.echo(f"{b.name:16s} {b.mcu:14s} {b.core:10s} SRAM {b.sram_bytes:>9,} B  flash {b.flash_bytes:>10,} B  "
+                   f"{budget}" + (f"  emulator: {b.emulator}" if b.emulator else ""))
 
 
 @cli.command()
