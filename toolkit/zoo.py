@@ -153,9 +153,9 @@ def load_image_set(directory: Path, pp: Preprocess, limit: int | None = None) ->
             break
         names.append(p.name)
         inputs.append(preprocess_image(_read_image(p), pp))
-        if p.name in label_map:
+        if label_map.get(p.name) is not None:
             labels.append(label_map[p.name])
-        else:
+        else:  # no label (or null in labels.json): the set has labels only if every image has one
             have_labels = False
             labels.append(None)
     for arc in sorted(directory.glob("*.npz")):

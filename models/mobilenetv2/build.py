@@ -280,7 +280,7 @@ def build_sets(cache: Path, force: bool) -> None:
     cal_imgs.update(calibration_extra(ocv))
     assert not set(cal_imgs) & set(test_imgs)
     zoo.write_image_set(test, test_imgs, test_labels)
-    zoo.write_image_set(calib, cal_imgs, {n: None for n in cal_imgs})
+    zoo.write_image_set(calib, cal_imgs)  # unlabelled: no labels.json
     log(f"test: {len(test_imgs)} images, calibration: {len(cal_imgs)} images")
 
 
