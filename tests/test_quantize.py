@@ -1,0 +1,59 @@
+"""Quantization of the real sample models: accuracy kept, golden == literal onnxruntime op by op."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from toolkit import zoo
+from toolkit.cli import run_quantize
+
+REPORT_KEYS = {"model", "int8_model", "images", "float_metric", "int8_metric", "golden_vs_onnxruntime",
+               "layer_conformance"}
+
+
+@pytest.fixture(scope="module", params=sorted(zoo.SAMPLES))
+def report(request, tmp_path_factory):
+    out = tmp_path_factory.mktemp(request.param)
+    return run_quantize(request.param, None, None, out / "model.int8.onnx", out / "report.json", "minmax", None)
+
+
+def test_report_contract(report):
+    assert REPORT_KEYS <= set(report)
+    assert set(report["golden_vs_onnxruntime"]) >= {"elements", "exact", "max_abs_diff_lsb", "top1_agreement"}
+    assert set(report["layer_conformance"]) >= {"layers", "elements", "exact", "max_abs_diff_lsb"}
+    assert report["images"] == len(zoo.load_image_set(zoo.SAMPLES[report["model"]].test_dir(),
+                                                      zoo.SAMPLES[report["model"]].preprocess).names)
+
+
+def test_every_layer_matches_onnxruntime_literal_qdq(report):
+    layers = report["layer_conformance"]["per_layer"]
+    assert len(layers) == report["layer_conformance"]["layers"] > 0
+    for row in layers:
+        assert row["elements"] > 0
+        assert row["exact"] / row["elements"] >= 0.999, row
+        assert row["max_abs_diff_lsb"] <= 1, row
+
+
+def test_end_to_end_decisions_agree(report):
+    e2e = report["golden_vs_onnxruntime"]
+    assert e2e["elements"] > 0
+    assert e2e["top1_agreement"] == 1.0
+
+
+def test_int8_metric_within_two_points_of_float(report):
+    f, q = report["float_metric"], report["int8_metric"]
+    assert f is not None and q is not None and f.keys() == q.keys()
+    for key in f:
+        assert q[key] >= f[key] - 0.02, (key, f[key], q[key])
+
+
+def test_cli_writes_report(tmp_path):
+    out = tmp_path / "f.int8.onnx"
+    rep = tmp_path / "r.json"
+    res = subprocess.run([sys.executable, "-m", "toolkit", "quantize", "fashion_cnn", "--limit", "50",
+                          "--out", str(out), "--report", str(rep)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    data = json.loads(rep.read_text())
+    assert REPORT_KEYS <= set(data) and data["int8_model"] == str(out) and out.exists()
+    assert "calibrating" in res.stderr  # progress over calibration
