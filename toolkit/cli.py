@@ -11,6 +11,7 @@ from rich.table import Table
 
 from . import zoo
 from .boards import all_boards, get_board
+from .deploy import register as register_deploy
 from .errors import ToolkitError
 from .importer import load_graph
 from .ir import macs
@@ -215,6 +216,9 @@ def demo(model, out):
     """The main job end to end on a sample: quantize with real images and verify against onnxruntime."""
     out.mkdir(parents=True, exist_ok=True)
     run_quantize(model, None, None, out / f"{model}.int8.onnx", out / f"{model}.quantize.json", "minmax", None)
+
+
+register_deploy(cli)
 
 
 def main() -> None:
