@@ -6,11 +6,13 @@ import sys
 from pathlib import Path
 
 import click
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
 from . import zoo
 from .boards import all_boards, get_board
+from .deploy import deploy_host
 from .deploy import register as register_deploy
 from .errors import ToolkitError
 from .importer import load_graph
@@ -211,11 +213,29 @@ def samples():
 
 @cli.command()
 @click.option("--model", default="blazeface", show_default=True, type=click.Choice(sorted(zoo.SAMPLES)))
+@click.option("--board", default="nucleo-f746zg", show_default=True, help="plan for this board's SRAM")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("build/demo"), show_default=True)
-def demo(model, out):
-    """The main job end to end on a sample: quantize with real images and verify against onnxruntime."""
+def demo(model, board, out):
+    """The main job end to end on a sample: quantize with real images, verify against onnxruntime,
+    plan for BOARD's SRAM, generate C, build and run it on the host, check it bit for bit."""
     out.mkdir(parents=True, exist_ok=True)
-    run_quantize(model, None, None, out / f"{model}.int8.onnx", out / f"{model}.quantize.json", "minmax", None)
+    sample = zoo.SAMPLES[model]
+    int8 = default_int8_path(sample.onnx_path(), sample)
+    run_quantize(model, None, None, int8, out / f"{model}.quantize.json", "minmax", None)
+    budget = get_board(board).budget_bytes
+    console.print(f"deploying on the host build with the plan for {board} ({budget:,} B model budget)")
+    report = deploy_host(str(int8), budget=budget, report=out / f"{model}.deploy.json",
+                         build_dir=out / "deploy")
+    outputs = np.load(report["outputs"])
+    names = [k for k in outputs.files if not k.startswith(("golden.", "input."))]
+    exact = all(np.array_equal(outputs[k], outputs[f"golden.{k}"]) for k in names)
+    plan = report["plan"]
+    console.print(f"{model}: split {plan['split']}, grid {plan['grid']}, arena {plan['arena_bytes']:,} B; "
+                  f"{len(report['images'])} images on the host engine: "
+                  f"{'bit-exact with' if exact else 'DIFFERENT from'} the golden interpreter")
+    console.print(f"reports: {out / f'{model}.quantize.json'}, {out / f'{model}.deploy.json'}")
+    if not exact:
+        raise ToolkitError("the C engine's outputs differ from the golden interpreter's")
 
 
 register_deploy(cli)
