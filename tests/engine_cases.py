@@ -1,0 +1,66 @@
+"""Shared cases for the engine tests: int8 sample models, their test images, and schedules.
+
+The int8 model of a sample is cached next to its float model (<cache>/models/<name>/model.int8.onnx,
+the path `toolkit quantize` uses by default), quantized once with the sample's calibration set.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from toolkit import golden, zoo
+from toolkit.importer import load_graph
+from toolkit.ir import Graph
+from toolkit.plan import Plan, plan_graph
+from toolkit.plan.patch import split_reason
+
+SAMPLE_NAMES = ("fashion_cnn", "blazeface", "mobilenetv2")
+# MobileNetV2 at 224x224 is ~300 M MACs a image on reference C kernels: a few images keep CI sane.
+IMAGE_LIMIT = {"mobilenetv2": 3}
+
+
+def int8_path(sample: zoo.SampleModel) -> Path:
+    from toolkit.quantize import quantize_model
+    float_path = sample.onnx_path()
+    out = sample.cache / (Path(sample.onnx_file).stem + ".int8.onnx")
+    if not out.exists():
+        calib = zoo.load_image_set(sample.calibration_dir(), sample.preprocess)
+        tmp = out.with_suffix(f".{os.getpid()}.partial.onnx")
+        quantize_model(float_path, tmp, calib.inputs, sample.input_name, show_progress=False)
+        tmp.rename(out)
+    return out
+
+
+def load_case(name: str, limit: int | None = None) -> tuple[Path, Graph, dict[str, np.ndarray]]:
+    """(int8 model path, graph, int8 IR test inputs) of a sample."""
+    sample = zoo.SAMPLES[name]
+    path = int8_path(sample)
+    g = load_graph(path)
+    limit = IMAGE_LIMIT.get(name) if limit is None else limit
+    images = zoo.load_image_set(sample.test_dir(), sample.preprocess, limit)
+    return path, g, golden.quantize_inputs(g, {sample.input_name: images.inputs})
+
+
+def valid_splits(g: Graph) -> list[str]:
+    return [op.name for k, op in enumerate(g.ops) if split_reason(g, k) is None]
+
+
+def schedules(g: Graph, few: bool = False) -> list[tuple[str, Plan]]:
+    """Per layer, then patch schedules: the first, a middle and the last valid split with several
+    grids, and the planner's own lowest-peak choice."""
+    out = [("per_layer", plan_graph(g))]
+    splits = valid_splits(g)
+    if not splits:
+        return out
+    picks = [splits[0], splits[len(splits) // 2], splits[-1]]
+    grids = [(2, 2), (3, 3), (4, 2)] if not few else [(3, 3)]
+    for i, split in enumerate(dict.fromkeys(picks[:1] if few else picks)):
+        _, h, w, _ = g.tensors[g.op(split).outputs[0]].shape
+        for grid in grids:
+            if grid[0] <= h and grid[1] <= w:
+                out.append((f"split{i}_{grid[0]}x{grid[1]}", plan_graph(g, split=split, grid=grid)))
+    if not few:
+        out.append(("auto", plan_graph(g, split="auto")))
+    return out

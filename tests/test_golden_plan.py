@@ -1,0 +1,31 @@
+"""Golden execution by plan equals per-layer golden execution, bit for bit, for every sample model,
+for several patch splits and grids: every schedule on the first SUBSET test images, and two
+schedules (a middle split 3x3, the planner's choice) on all of them (MobileNetV2: 3 images)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine_cases import SAMPLE_NAMES, load_case, schedules
+from toolkit import golden
+from toolkit.codegen.golden_plan import run_plan
+from toolkit.plan import Plan
+
+SUBSET = 16
+ALL_IMAGES = ("split1_3x3", "auto")
+
+
+@pytest.fixture(scope="module", params=SAMPLE_NAMES)
+def case(request):
+    _, g, inputs = load_case(request.param)
+    return g, inputs, golden.run_graph(g, inputs)
+
+
+def test_run_plan_is_bit_identical_to_run_graph(case):
+    g, inputs, ref = case
+    for label, plan in schedules(g)[1:]:
+        plan = Plan.from_json(plan.to_json())  # what codegen reads: the saved artifact
+        n = None if label in ALL_IMAGES else SUBSET
+        out = run_plan(g, plan, {k: v[:n] for k, v in inputs.items()})
+        for name in g.outputs:
+            assert np.array_equal(out[name], ref[name][:n]), f"{g.name} {label}: {name} differs"
