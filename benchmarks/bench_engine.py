@@ -70,8 +70,8 @@ def main() -> None:
         x = zoo.load_image_set(sample.test_dir(), pp, 1).inputs
         ir = inclusive_ir(callgrind(program, g, golden.quantize_inputs(g, {name: x}), work))
     per_kernel = defaultdict(int)
-    for op in g.ops:
-        per_kernel[KERNEL_OF[op.kind]] += macs(g, op)
+    for op, row in zip(g.ops, plan.layers):  # patch schedules: MACs with the halo recompute
+        per_kernel[KERNEL_OF[op.kind]] += row["patch_macs"] if plan.split else macs(g, op)
     total = ir.get("eng_run", 0)
     print(f"{args.model}: split {plan.split} grid {plan.grid}; eng_run {total:,} host instructions for "
           f"{plan.patch_macs or plan.macs:,} MACs (incl. halo recompute)")
