@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from toolkit import golden, zoo
-from toolkit.codegen import generate
+from toolkit.codegen import firmware_arena, generate
 from toolkit.errors import ToolkitError
 from toolkit.importer import load_graph
 from toolkit.ir import Graph, to_onnx_layout
-from toolkit.plan import Plan, plan_graph
+from toolkit.plan import BudgetError, Plan, plan_graph
 
 REPO = Path(__file__).resolve().parent.parent
 PLAN_SUMMARY_KEYS = ("model", "budget_bytes", "split", "grid", "arena_bytes", "per_layer_peak_bytes",
@@ -118,9 +118,20 @@ def int8_model(path: Path, sample, calibration: Path | None, out: Path, limit: i
 
 
 def make_plan(g: Graph, split: str | None, grid, budget: int | None) -> Plan:
+    """The planner's schedule, with or without in-place ops, whichever needs the smaller firmware
+    arena: the reference depthwise kernel cannot run in place, so an aliased depthwise reads a
+    staged copy of its input (see toolkit.codegen.tables), which can cost more than it saves."""
     if split is None and (grid is not None or budget is not None):
         split = "auto"
-    return plan_graph(g, budget_bytes=budget, split=split, grid=grid)
+    plans = []
+    for in_place in (True, False):
+        try:
+            plans.append(plan_graph(g, budget_bytes=budget, split=split, grid=grid, in_place=in_place))
+        except BudgetError as exc:
+            error = exc
+    if not plans:
+        raise ToolkitError(str(error))
+    return min(plans, key=lambda p: firmware_arena(g, p))
 
 
 def save_outputs(path: Path, g: Graph, run: HostRun, ref: dict, float_inputs: dict[str, np.ndarray]) -> None:

@@ -5,6 +5,6 @@ model is data (op table, patch table, weights, quantization parameters); the exe
 firmware/engine/executor.c interprets it. `golden_plan.run_plan` is the numpy reference of the
 same schedule.
 """
-from toolkit.codegen.model import generate
+from toolkit.codegen.model import firmware_arena, generate
 
-__all__ = ["generate"]
+__all__ = ["generate", "firmware_arena"]

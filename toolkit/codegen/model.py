@@ -8,7 +8,7 @@ from toolkit.ir import Graph
 from toolkit.plan.schema import Plan
 from toolkit.codegen.cformat import c_comment, c_float, c_ident, c_init, c_string
 from toolkit.codegen.ops import op_data
-from toolkit.codegen.tables import ArenaLayout, Staging, arena_layout, layer_entry, patch_tables
+from toolkit.codegen.tables import ArenaLayout, Staging, arena_layout, layer_entry, patch_tables, staging_bytes
 
 ALIGN = 16
 
@@ -64,6 +64,11 @@ def model_struct(g: Graph, plan: Plan, staging: Staging, sha: str) -> str:
         "n_ops": len(g.ops), "ops": "ops", "patch": "&patch_stage" if plan.patch else "0",
         "n_inputs": len(g.inputs), "n_outputs": len(g.outputs), "inputs": "inputs", "outputs": "outputs",
     }).replace(", .", ",\n    .").replace("{.", "{\n    .", 1) + ";\n")
+
+
+def firmware_arena(g: Graph, plan: Plan) -> int:
+    """Bytes of the arena the generated model declares for `plan`: the plan's peak + staging."""
+    return round_up(plan.arena_bytes) + round_up(staging_bytes(g, plan))
 
 
 def render_source(g: Graph, plan: Plan, model_file: str, sha: str) -> tuple[str, int]:

@@ -164,3 +164,14 @@ def patch_tables(g: Graph, plan: Plan, lay: ArenaLayout, staging: Staging) -> st
         {"n_ops": len(stage), "n_tiles": len(tiles), "grid_h": plan.grid[0], "grid_w": plan.grid[1],
          "tiles": "tiles"}) + ";\n")
     return "".join(p for p in parts if p)
+
+
+def staging_bytes(g: Graph, plan: Plan) -> int:
+    """The staging area the generated model will need for `plan` (without rendering any data)."""
+    lay, staging = arena_layout(plan), Staging()
+    stage = set(plan.patch["stage_ops"]) if plan.patch else set()
+    for op in g.ops:
+        layer_entry(g, op, "x", OpData("", "0"), lay, staging, in_stage=op.name in stage)
+    if plan.patch:
+        patch_tables(g, plan, lay, staging)
+    return staging.size
