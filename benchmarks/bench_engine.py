@@ -62,7 +62,8 @@ def main() -> None:
     path, sample = resolve(args.model)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        g = load_graph(int8_model(path, sample, None, work / "model.int8.onnx", 64))
+        cached = sample.cache / (Path(sample.onnx_file).stem + ".int8.onnx")  # `toolkit quantize`'s default
+        g = load_graph(cached if cached.exists() else int8_model(path, sample, None, work / "model.int8.onnx", 64))
         plan = make_plan(g, args.split, parse_grid(args.patches), None)
         generate(g, plan, work / "gen", path)
         program = build_host(work / "gen", work / "pio")
