@@ -131,7 +131,12 @@ def make_plan(g: Graph, split: str | None, grid, budget: int | None) -> Plan:
             error = exc
     if not plans:
         raise ToolkitError(str(error))
-    return min(plans, key=lambda p: firmware_arena(g, p))
+    best = min(plans, key=lambda p: firmware_arena(g, p))
+    arena = firmware_arena(g, best)
+    if budget is not None and arena > budget:
+        raise ToolkitError(f"the plan fits {budget} B but the firmware arena (plan {best.arena_bytes} B + staging "
+                           f"of gathered patch regions) is {arena} B, {arena - budget} B over budget")
+    return best
 
 
 def save_outputs(path: Path, g: Graph, run: HostRun, ref: dict, float_inputs: dict[str, np.ndarray]) -> None:
