@@ -51,9 +51,14 @@ def test_int8_metric_within_two_points_of_float(report):
 def test_cli_writes_report(tmp_path):
     out = tmp_path / "f.int8.onnx"
     rep = tmp_path / "r.json"
+    # the sample's 200 calibration images double as a small labelled test set: this checks the CLI
+    # contract, the fixtures above check the numbers on the real test set
+    test_dir = zoo.SAMPLES["fashion_cnn"].calibration_dir()
     res = subprocess.run([sys.executable, "-m", "toolkit", "quantize", "fashion_cnn", "--limit", "50",
-                          "--out", str(out), "--report", str(rep)], capture_output=True, text=True)
+                          "--test", str(test_dir), "--out", str(out), "--report", str(rep)],
+                         capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     data = json.loads(rep.read_text())
     assert REPORT_KEYS <= set(data) and data["int8_model"] == str(out) and out.exists()
+    assert data["images"] == 200 and data["int8_metric"]["top1"] > 0.8
     assert "calibrating" in res.stderr  # progress over calibration
