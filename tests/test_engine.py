@@ -13,6 +13,8 @@ from toolkit import golden
 from toolkit.codegen import generate
 from toolkit.deploy import build_host, run_host
 
+pytestmark = pytest.mark.slow  # all test images (Fashion-MNIST: 10000) over many schedules
+
 ASAN_IMAGES = {"fashion_cnn": 500, "blazeface": 24, "mobilenetv2": 1}
 
 

@@ -11,6 +11,8 @@ from toolkit import golden
 from toolkit.codegen.golden_plan import run_plan
 from toolkit.plan import Plan
 
+pytestmark = pytest.mark.slow  # all test images (Fashion-MNIST: 10000) over many schedules
+
 SUBSET = 16
 ALL_IMAGES = ("split1_3x3", "auto")
 
