@@ -1,8 +1,9 @@
 """Host engine throughput: MACs per host instruction per layer type, measured with callgrind.
 
 Builds a sample model with PlatformIO's host env (the generated model + executor + reference
-kernels, -O2), runs one image under `valgrind --tool=callgrind`, and divides each kernel
-function's inclusive instruction count (all calls) by the MACs of the ops that call it. Prints
+kernels, -O2) with -DENG_CALLGRIND_PER_OP (the host runner then asks callgrind for one dump per
+op run), runs one image under `valgrind --tool=callgrind`, and divides each layer type's
+instructions (kernel + its executor call, all ops of that type) by their MACs. Prints
 figures; asserts nothing. Host x86-64 instructions are not Cortex-M7 cycles: the figures rank
 kernels and follow regressions.
 
@@ -26,31 +27,29 @@ from toolkit.deploy import build_host, int8_model, make_plan, parse_grid, resolv
 from toolkit.importer import load_graph  # noqa: E402
 from toolkit.ir import OpKind, macs  # noqa: E402
 
-KERNEL_OF = {OpKind.CONV: "eng_conv_s8", OpKind.DEPTHWISE: "eng_depthwise_s8", OpKind.FC: "eng_fc_s8",
-             OpKind.ADD: "eng_add_s8", OpKind.MAXPOOL: "eng_maxpool_s8", OpKind.AVGPOOL: "eng_avgpool_s8",
-             OpKind.PAD: "eng_pad_s8", OpKind.CONCAT: "eng_concat_s8", OpKind.RESHAPE: "eng_requant_s8",
-             OpKind.CLAMP: "eng_requant_s8"}
+def layer_type(g, op) -> str:
+    a = op.attrs
+    if op.kind in (OpKind.CONV, OpKind.DEPTHWISE):
+        return f"{op.kind.value} {a.kernel[0]}x{a.kernel[1]}" + (f" s{a.stride[0]}" if a.stride[0] > 1 else "")
+    return op.kind.value
 
 
-def inclusive_ir(out_file: Path) -> dict[str, int]:
-    """Inclusive instructions per function from callgrind_annotate."""
-    text = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", str(out_file)],
-                          capture_output=True, text=True, check=True).stdout
-    ir = {}
-    for line in text.splitlines():
-        m = re.match(r"\s*([\d,]+)\s+\([^)]*\)\s+\S*?:?(\w+)\s", line + " ")
-        if m:
-            ir.setdefault(m.group(2), int(m.group(1).replace(",", "")))
-    return ir
-
-
-def callgrind(program: Path, g, inputs, work: Path) -> Path:
+def per_op_ir(program: Path, g, inputs, work: Path) -> dict[str, int]:
+    """Instructions per op name (summed over tiles): one callgrind dump per op run."""
     src = work / "inputs.bin"
     src.write_bytes(b"".join(inputs[n][0].tobytes() for n in g.inputs))
-    out = work / "callgrind.out"
-    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", str(program), str(src),
+    base = work / "cg" / "callgrind.out"
+    base.parent.mkdir()
+    subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={base}", str(program), str(src),
                     str(work / "outputs.bin"), "1"], capture_output=True, check=True)
-    return out
+    ir: dict[str, int] = defaultdict(int)
+    for dump in base.parent.iterdir():
+        text = dump.read_text(errors="replace")
+        trigger = re.search(r"^desc: Trigger: Client Request: (.*)$", text, re.M)
+        total = re.search(r"^(?:summary|totals): (\d+)", text, re.M)
+        if trigger and total:
+            ir[trigger.group(1).strip()] += int(total.group(1))
+    return ir
 
 
 def main() -> None:
@@ -66,23 +65,22 @@ def main() -> None:
         g = load_graph(cached if cached.exists() else int8_model(path, sample, None, work / "model.int8.onnx", 64))
         plan = make_plan(g, args.split, parse_grid(args.patches), None)
         generate(g, plan, work / "gen", path)
-        program = build_host(work / "gen", work / "pio")
-        pp, name = (sample.preprocess, sample.input_name)
-        x = zoo.load_image_set(sample.test_dir(), pp, 1).inputs
-        ir = inclusive_ir(callgrind(program, g, golden.quantize_inputs(g, {name: x}), work))
-    per_kernel = defaultdict(int)
+        program = build_host(work / "gen", work / "pio", extra_flags="-DENG_CALLGRIND_PER_OP")
+        x = zoo.load_image_set(sample.test_dir(), sample.preprocess, 1).inputs
+        ir = per_op_ir(program, g, golden.quantize_inputs(g, {sample.input_name: x}), work)
+    rows: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # instructions, MACs, ops
     for op, row in zip(g.ops, plan.layers):  # patch schedules: MACs with the halo recompute
-        per_kernel[KERNEL_OF[op.kind]] += row["patch_macs"] if plan.split else macs(g, op)
-    total = ir.get("eng_run", 0)
-    print(f"{args.model}: split {plan.split} grid {plan.grid}; eng_run {total:,} host instructions for "
-          f"{plan.patch_macs or plan.macs:,} MACs (incl. halo recompute)")
-    print(f"{'kernel':20s} {'instructions':>14s} {'MACs':>12s} {'MACs/instr':>10s} {'share':>6s}")
-    for fn in sorted(per_kernel, key=lambda f: -ir.get(f, 0)):
-        n, m = ir.get(fn, 0), per_kernel[fn]
+        r = rows[layer_type(g, op)]
+        r[0] += ir.get(op.name, 0)
+        r[1] += row["patch_macs"] if plan.split else macs(g, op)
+        r[2] += 1
+    total = sum(r[0] for r in rows.values())
+    print(f"{args.model}: split {plan.split} grid {plan.grid}; {total:,} host instructions in kernels and "
+          f"their executor calls, {plan.patch_macs or plan.macs:,} MACs (incl. halo recompute), one image")
+    print(f"{'layer type':20s} {'ops':>4s} {'instructions':>14s} {'MACs':>12s} {'MACs/instr':>10s} {'share':>6s}")
+    for kind, (n, m, count) in sorted(rows.items(), key=lambda kv: -kv[1][0]):
         ratio = f"{m / n:.3f}" if n and m else "-"
-        print(f"{fn:20s} {n:14,d} {m:12,d} {ratio:>10s} {n / max(total, 1):6.1%}")
-    kernels = sum(ir.get(f, 0) for f in per_kernel)
-    print(f"{'executor + copies':20s} {total - kernels:14,d}")
+        print(f"{kind:20s} {count:4d} {n:14,d} {m:12,d} {ratio:>10s} {n / max(total, 1):6.1%}")
 
 
 if __name__ == "__main__":

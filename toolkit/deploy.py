@@ -43,9 +43,12 @@ def pio_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "platformio"]
 
 
-def build_host(gen_dir: Path, build_dir: Path, env_name: str = "host") -> Path:
-    """`pio run -e <env>` of the repository's project with the generated sources; returns the program."""
+def build_host(gen_dir: Path, build_dir: Path, env_name: str = "host", extra_flags: str = "") -> Path:
+    """`pio run -e <env>` of the repository's project with the generated sources; returns the program.
+    `extra_flags` go to PLATFORMIO_BUILD_FLAGS (e.g. -DENG_CALLGRIND_PER_OP for the benchmark)."""
     env = dict(pio_env(), TOOLKIT_GEN_DIR=str(gen_dir.resolve()), PLATFORMIO_BUILD_DIR=str(build_dir.resolve()))
+    if extra_flags:
+        env["PLATFORMIO_BUILD_FLAGS"] = extra_flags
     res = subprocess.run([*pio_command(), "run", "-e", env_name], cwd=REPO, env=env, capture_output=True, text=True)
     if res.returncode != 0:
         raise ToolkitError(f"PlatformIO build of env {env_name} failed:\n{res.stdout[-4000:]}{res.stderr[-2000:]}")

@@ -15,6 +15,15 @@
 
 #include "model_data.h"
 
+#ifdef ENG_CALLGRIND_PER_OP /* benchmarks/bench_engine.py: one callgrind dump per op run */
+#include <valgrind/callgrind.h>
+#define OP_BEGIN(op) do { (void)(op); CALLGRIND_ZERO_STATS; } while (0)
+#define OP_END(op) CALLGRIND_DUMP_STATS_AT(eng_model_data.ops[op].name)
+#else
+#define OP_BEGIN(op) (void)(op)
+#define OP_END(op) (void)(op)
+#endif
+
 #define PAINT 0xA5
 
 static int64_t now_ns(void)
@@ -31,13 +40,14 @@ typedef struct {
 
 static void before(void *user, int32_t op)
 {
-    (void)op;
+    OP_BEGIN(op);
     ((profile *)user)->start = now_ns();
 }
 
 static void after(void *user, int32_t op)
 {
     profile *p = user;
+    OP_END(op);
     if (op >= 0 && op < 4096) {
         p->per_op[op] += now_ns() - p->start;
     }
