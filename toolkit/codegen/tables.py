@@ -21,6 +21,9 @@ from toolkit.codegen.cformat import c_comment, c_init, c_pads, c_string
 from toolkit.codegen.ops import ALIAS_SAFE, C_KIND, OpData, io_views
 
 
+MAX_INPUTS = 8  # ENG_MAX_INPUTS in firmware/engine/executor.c
+
+
 @dataclass
 class ArenaLayout:
     offsets: dict[str, int]               # full-size tensors
@@ -68,6 +71,8 @@ def layer_entry(g: Graph, op: Op, sym: str, data: OpData, lay: ArenaLayout, stag
     """(static text, op table initialiser) of one op. A stage op's buffers only give channels;
     its tiles say where it reads and writes."""
     ins, out = io_views(g, op)
+    if len(ins) > MAX_INPUTS:
+        raise UnsupportedModelError(f"{op.name}: {len(ins)} inputs; the executor takes at most {MAX_INPUTS}")
     names = [t.name for t in g.activations(op)]
     offs = [lay.offsets.get(n, lay.patch_offsets.get(n, 0)) for n in names]
     out_off = lay.offsets.get(op.outputs[0], lay.patch_offsets.get(op.outputs[0], 0))
