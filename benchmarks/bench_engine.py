@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from toolkit import golden, zoo  # noqa: E402
 from toolkit.codegen import generate  # noqa: E402
-from toolkit.deploy import build_host, int8_model, make_plan, parse_grid, resolve  # noqa: E402
+from toolkit.deploy import build_host, int8_model, make_plan  # noqa: E402
+from toolkit.modelarg import parse_grid, resolve_model  # noqa: E402
 from toolkit.importer import load_graph  # noqa: E402
 from toolkit.ir import OpKind, macs  # noqa: E402
 
@@ -58,7 +59,7 @@ def main() -> None:
     ap.add_argument("--split", default=None)
     ap.add_argument("--patches", default=None)
     args = ap.parse_args()
-    path, sample = resolve(args.model)
+    path, sample = resolve_model(args.model)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         cached = sample.cache / (Path(sample.onnx_file).stem + ".int8.onnx")  # `toolkit quantize`'s default

@@ -5,7 +5,6 @@ images (MobileNetV2 224: 3 images). The same under ASan + UBSan (env host_engine
 per-layer and one patch schedule, with fewer images (ASAN_IMAGES; any finding aborts the program)."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from engine_cases import SAMPLE_NAMES, load_case, schedules

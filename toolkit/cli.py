@@ -6,45 +6,23 @@ import sys
 from pathlib import Path
 
 import click
-import numpy as np
 from rich.console import Console
 from rich.table import Table
 
 from . import zoo
 from .boards import all_boards, get_board
-from .deploy import deploy_host
+from .deploy import deploy_host, outputs_match_golden
 from .deploy import register as register_deploy
 from .errors import ToolkitError
 from .importer import load_graph
 from .ir import macs
+from .modelarg import parse_grid, preprocess_for, resolve_model
 from .plan import BudgetError, format_plan, plan_graph, plot_plan
 from .quantize import METHODS, quantize_model
 from .reference import optimized_session_warning
 from .verify import verify_int8
 
 console = Console(stderr=True)
-
-
-def resolve_model(model: str) -> tuple[Path, zoo.SampleModel | None]:
-    """A sample name (e.g. `blazeface`) or a path to an ONNX file."""
-    if model in zoo.SAMPLES:
-        sample = zoo.SAMPLES[model]
-        return sample.onnx_path(), sample
-    path = Path(model)
-    if not path.exists():
-        raise ToolkitError(f"model not found: {model} (give an ONNX file or one of the samples: "
-                           f"{', '.join(zoo.SAMPLES)})")
-    return path, zoo.find_sample(path)
-
-
-def preprocess_for(sample: zoo.SampleModel | None, model_path: Path) -> tuple[zoo.Preprocess, str]:
-    """The sample's preprocessing, or for a user's model: stretch to the input size, pixels / 255."""
-    if sample is not None:
-        return sample.preprocess, sample.input_name
-    g = load_graph(model_path)
-    name = g.inputs[0]
-    _, h, w, c = g.tensors[name].shape
-    return zoo.Preprocess(h, w, c, (0.0,) * c, (1.0,) * c), g.float_inputs.get(name, name)
 
 
 def load_images(directory: Path | None, default: Path | None, pp: zoo.Preprocess, what: str,
@@ -85,7 +63,7 @@ def print_quantize_report(report: dict) -> None:
 def run_quantize(model: str, calibration: Path | None, test: Path | None, out: Path | None,
                  report_path: Path | None, method: str, limit: int | None) -> dict:
     model_path, sample = resolve_model(model)
-    pp, input_name = preprocess_for(sample, model_path)
+    pp, input_name = preprocess_for(load_graph(model_path), sample)
     calib = load_images(calibration, sample.calibration_dir() if sample else None, pp, "calibration", limit)
     out = out or default_int8_path(model_path, sample)
     console.print(f"quantizing {model_path} with {len(calib.names)} calibration images ({method})")
@@ -143,19 +121,6 @@ def inspect(model):
         table.add_row(str(i), op.name, op.kind.value, str(list(t.shape)), f"{macs(g, op):,}", q)
     Console().print(table)
     console.print(f"total MACs {sum(macs(g, op) for op in g.ops):,}")
-
-
-def parse_grid(value: str | None):
-    """--patches: N, RxC or auto."""
-    if value is None or value == "auto":
-        return value
-    try:
-        if "x" in value:
-            rows, cols = value.split("x")
-            return (int(rows), int(cols))
-        return int(value)
-    except ValueError:
-        raise ToolkitError(f"--patches must be N, RxC or auto, got {value!r}") from None
 
 
 @cli.command()
@@ -226,9 +191,7 @@ def demo(model, board, out):
     console.print(f"deploying on the host build with the plan for {board} ({budget:,} B model budget)")
     report = deploy_host(str(int8), budget=budget, report=out / f"{model}.deploy.json",
                          build_dir=out / "deploy")
-    outputs = np.load(report["outputs"])
-    names = [k for k in outputs.files if not k.startswith(("golden.", "input."))]
-    exact = all(np.array_equal(outputs[k], outputs[f"golden.{k}"]) for k in names)
+    exact = outputs_match_golden(report["outputs"])
     plan = report["plan"]
     console.print(f"{model}: split {plan['split']}, grid {plan['grid']}, arena {plan['arena_bytes']:,} B; "
                   f"{len(report['images'])} images on the host engine: "

@@ -22,6 +22,7 @@ from toolkit.codegen import firmware_arena, generate
 from toolkit.errors import ToolkitError
 from toolkit.importer import load_graph
 from toolkit.ir import Graph, to_onnx_layout
+from toolkit.modelarg import parse_grid, preprocess_for, resolve_model
 from toolkit.plan import BudgetError, Plan, plan_graph
 
 REPO = Path(__file__).resolve().parent.parent
@@ -89,30 +90,13 @@ def run_host(program: Path, g: Graph, inputs: dict[str, np.ndarray], work: Path)
     return HostRun(outs, json.loads(res.stdout))
 
 
-def resolve(model: str) -> tuple[Path, zoo.SampleModel | None]:
-    if model in zoo.SAMPLES:
-        return zoo.SAMPLES[model].onnx_path(), zoo.SAMPLES[model]
-    path = Path(model)
-    if not path.exists():
-        raise ToolkitError(f"model not found: {model} (an ONNX file or one of {', '.join(zoo.SAMPLES)})")
-    return path, zoo.find_sample(path)
-
-
-def preprocess_of(g: Graph, sample: zoo.SampleModel | None) -> tuple[zoo.Preprocess, str]:
-    if sample is not None:
-        return sample.preprocess, sample.input_name
-    name = g.inputs[0]
-    _, h, w, c = g.tensors[name].shape
-    return zoo.Preprocess(h, w, c, (0.0,) * c, (1.0,) * c), g.float_inputs.get(name, name)
-
-
 def int8_model(path: Path, sample, calibration: Path | None, out: Path, limit: int | None) -> Path:
     """The int8 QDQ model: `path` itself when already quantized, else quantize it into `out`."""
     g = load_graph(path)
     if g.float_inputs:
         return path
     from toolkit.quantize import quantize_model
-    pp, input_name = preprocess_of(g, sample)
+    pp, input_name = preprocess_for(g, sample)
     calib_dir = calibration or (sample.calibration_dir() if sample else None)
     if calib_dir is None:
         raise ToolkitError("a float model needs calibration images: pass --calibration DIR")
@@ -158,7 +142,7 @@ def deploy_host(model: str, images: Path | None = None, split: str | None = None
                 budget: int | None = None, report: Path | None = None, build_dir: Path | None = None,
                 calibration: Path | None = None, limit: int | None = None, env_name: str = "host") -> dict:
     """The whole host pipeline; returns the report (also written to `report` when given)."""
-    path, sample = resolve(model)
+    path, sample = resolve_model(model)
     name = sample.name if sample else path.stem
     build = Path(build_dir or REPO / "build" / "deploy" / f"{name}-{env_name}")
     build.mkdir(parents=True, exist_ok=True)
@@ -169,7 +153,7 @@ def deploy_host(model: str, images: Path | None = None, split: str | None = None
     generate(g, plan, build / "gen", qpath)
     program = build_host(build / "gen", build / "pio", env_name)
 
-    pp, input_name = preprocess_of(g, sample)
+    pp, input_name = preprocess_for(g, sample)
     img_dir = images or (sample.test_dir() if sample else None)
     if img_dir is None:
         raise ToolkitError("no images to run: pass --images DIR")
@@ -204,17 +188,11 @@ def host_report(g: Graph, plan: Plan, name: str, qpath: Path, program: Path, run
     }
 
 
-def parse_grid(text: str | None):
-    """'auto', 'N' (N x N) or 'RxC'."""
-    if text is None or text == "auto":
-        return text
-    try:
-        if "x" in text:
-            rows, cols = text.lower().split("x")
-            return (int(rows), int(cols))
-        return int(text)
-    except ValueError:
-        raise ToolkitError(f"--patches takes N, RxC or auto, not {text!r}") from None
+def outputs_match_golden(npz: str | Path) -> bool:
+    """Whether the board's int8 outputs in a report's archive equal the golden interpreter's."""
+    ref = np.load(npz)
+    return all(np.array_equal(ref[k], ref[f"golden.{k}"]) for k in ref.files
+               if not k.startswith(("golden.", "input.")))
 
 
 def register(cli_group) -> None:
@@ -239,9 +217,7 @@ def register(cli_group) -> None:
         """Quantize, plan, generate C, build for BOARD, run on images and report."""
         rep = deploy_host(model, images, split, parse_grid(patches), budget, report_path, build_dir, calibration,
                           limit, "host_engine_asan" if sanitize else "host")
-        ref = np.load(rep["outputs"])
-        exact = all(np.array_equal(ref[k], ref[f"golden.{k}"]) for k in ref.files
-                    if not k.startswith(("golden.", "input.")))
+        exact = outputs_match_golden(rep["outputs"])
         per_image = rep["latency"]["per_image"]
         click.echo(f"{rep['model']} on {board}: split {rep['plan']['split']} grid {rep['plan']['grid']}, "
                    f"arena {rep['plan']['firmware_arena_bytes']} B (plan {rep['plan']['arena_bytes']} B + staging "

@@ -16,7 +16,7 @@ import onnx
 from onnx import numpy_helper
 
 from .errors import ToolkitError, UnsupportedModelError
-from .ir import (Activation, ClampAttrs, ConcatAttrs, ConvAttrs, DType, Graph, Layout, Op, OpKind,
+from .ir import (ClampAttrs, ConcatAttrs, ConvAttrs, DType, Graph, Layout, Op, OpKind,
                  PadAttrs, PoolAttrs, Tensor)
 
 NCHW_TO_NHWC = (0, 2, 3, 1)

@@ -50,12 +50,6 @@ class OpKind(str, Enum):
     CLAMP = "clamp"          # Relu / Clip left as a separate op
 
 
-class Activation(str, Enum):
-    NONE = "none"
-    RELU = "relu"
-    RELU6 = "relu6"
-
-
 @dataclass
 class Tensor:
     name: str
@@ -90,7 +84,6 @@ class ConvAttrs:
     stride: tuple[int, int] = (1, 1)
     pads: tuple[int, int, int, int] = (0, 0, 0, 0)  # top, left, bottom, right
     dilation: tuple[int, int] = (1, 1)
-    activation: Activation = Activation.NONE
 
 
 @dataclass(frozen=True)

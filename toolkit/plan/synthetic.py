@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from toolkit.ir import (Activation, ConcatAttrs, ConvAttrs, DType, Graph, Layout, Op, OpKind, PadAttrs,
+from toolkit.ir import (ConcatAttrs, ConvAttrs, DType, Graph, Layout, Op, OpKind, PadAttrs,
                         PoolAttrs, Tensor)
 
 
@@ -41,14 +41,14 @@ class _Builder:
         self.cur = out
         return out
 
-    def conv(self, cout, k=1, s=1, act=Activation.RELU6, depthwise=False, x=None, pad=None):
+    def conv(self, cout, k=1, s=1, depthwise=False, x=None, pad=None):
         x = x or self.cur
         _, h, w, cin = self.shape(x)
         p = (k - 1) // 2 if pad is None else pad
         pads = (p, p, p, p) if isinstance(p, int) else p
         ho = (h + pads[0] + pads[2] - k) // s + 1
         wo = (w + pads[1] + pads[3] - k) // s + 1
-        attrs = ConvAttrs((k, k), (s, s), pads, (1, 1), act)
+        attrs = ConvAttrs((k, k), (s, s), pads, (1, 1))
         if depthwise:
             wt, b = self._tensor((k, k, cin), const=True), self._tensor((cin,), const=True)
             return self._op(OpKind.DEPTHWISE, [x, wt, b], (1, ho, wo, cin), attrs)
@@ -114,7 +114,7 @@ def mobilenet_v2(resolution: int = 224, width: float = 1.0, classes: int = 1000)
             if t != 1:
                 b.conv(cin * t, 1)
             b.conv(0, 3, stride, depthwise=True)
-            b.conv(cout, 1, act=Activation.NONE)
+            b.conv(cout, 1)
             if stride == 1 and cin == cout:
                 b.add(x, b.cur)
             cin = cout
@@ -128,14 +128,14 @@ def blazeface(resolution: int = 128) -> Graph:
     """MediaPipe BlazeFace front model: 5x5 stem, BlazeBlocks (dw 3x3 + pw, residual; stride-2
     blocks skip through MaxPool 2x2 and a channel Pad), heads at 16x16 (2 anchors) and 8x8 (6)."""
     b = _Builder("blazeface", resolution, resolution, 3)
-    b.conv(24, 5, 2, act=Activation.RELU, pad=(1, 1, 2, 2))
+    b.conv(24, 5, 2, pad=(1, 1, 2, 2))
 
     def block(cout, stride=1):
         x = b.cur
         cin = b.shape(x)[-1]
         pad = (0, 0, 2, 2) if stride == 2 else 1
-        b.conv(0, 3, stride, act=Activation.NONE, depthwise=True, pad=pad)
-        y = b.conv(cout, 1, act=Activation.NONE)
+        b.conv(0, 3, stride, depthwise=True, pad=pad)
+        y = b.conv(cout, 1)
         if stride == 2:
             x = b.maxpool(2, 2, x)
         if cout > cin:
@@ -149,10 +149,10 @@ def blazeface(resolution: int = 128) -> Graph:
     for c, s in [(96, 2), (96, 1), (96, 1), (96, 1), (96, 1)]:
         block(c, s)
     f8 = b.cur
-    cls16 = b.reshape((1, 512, 1), b.conv(2, 1, act=Activation.NONE, x=f16))
-    cls8 = b.reshape((1, 384, 1), b.conv(6, 1, act=Activation.NONE, x=f8))
-    reg16 = b.reshape((1, 512, 16), b.conv(32, 1, act=Activation.NONE, x=f16))
-    reg8 = b.reshape((1, 384, 16), b.conv(96, 1, act=Activation.NONE, x=f8))
+    cls16 = b.reshape((1, 512, 1), b.conv(2, 1, x=f16))
+    cls8 = b.reshape((1, 384, 1), b.conv(6, 1, x=f8))
+    reg16 = b.reshape((1, 512, 16), b.conv(32, 1, x=f16))
+    reg8 = b.reshape((1, 384, 16), b.conv(96, 1, x=f8))
     scores = b.concat([cls16, cls8], 1)
     boxes = b.concat([reg16, reg8], 1)
     return b.finish(boxes, scores)
@@ -161,9 +161,9 @@ def blazeface(resolution: int = 128) -> Graph:
 def fashion_cnn() -> Graph:
     """conv3x3(16)-pool-conv3x3(32)-pool-fc(10) on 28x28x1."""
     b = _Builder("fashion_cnn", 28, 28, 1)
-    b.conv(16, 3, act=Activation.RELU)
+    b.conv(16, 3)
     b.maxpool(2, 2)
-    b.conv(32, 3, act=Activation.RELU)
+    b.conv(32, 3)
     b.maxpool(2, 2)
     b.fc(10)
     return b.finish()
