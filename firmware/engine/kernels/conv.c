@@ -2,17 +2,6 @@
  * Padded taps hold the input zero point, so (x + input_offset) = 0 there: they are skipped. */
 #include "eng_util.h"
 
-int32_t eng_conv_s8_scratch_size(const eng_conv_params *params, const eng_tensor *input, const eng_tensor *output)
-{
-    (void)output;
-    if (params == 0 || input == 0 || (params->kernel_h == 1 && params->kernel_w == 1)) {
-        return 0;
-    }
-    /* Contract shared with kernels_dsp/conv.c and toolkit/plan/scratch.py: two im2col columns of
-     * int16, 2 * Cin * KH * KW elements. The reference path does not touch it. */
-    return 2 * input->c * params->kernel_h * params->kernel_w * (int32_t)sizeof(int16_t);
-}
-
 eng_status eng_conv_s8(const eng_ctx *ctx, const eng_conv_params *params, const eng_tensor *input,
                        const int8_t *filter, const int32_t *bias, eng_tensor *output)
 {

@@ -1,15 +1,6 @@
 /* Reference depthwise convolution, channel multiplier 1, NHWC, weights [KH][KW][C]. */
 #include "eng_util.h"
 
-int32_t eng_depthwise_s8_scratch_size(const eng_conv_params *params, const eng_tensor *input,
-                                      const eng_tensor *output)
-{
-    (void)params;
-    (void)input;
-    (void)output;
-    return 0;
-}
-
 eng_status eng_depthwise_s8(const eng_ctx *ctx, const eng_conv_params *params, const eng_tensor *input,
                             const int8_t *filter, const int32_t *bias, eng_tensor *output)
 {

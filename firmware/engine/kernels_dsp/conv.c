@@ -6,15 +6,6 @@
  * ctx->buf must be 2-byte aligned (arena slices are 4-byte aligned). */
 #include "eng_dsp.h"
 
-int32_t eng_conv_s8_scratch_size(const eng_conv_params *params, const eng_tensor *input, const eng_tensor *output)
-{
-    (void)output;
-    if (params == 0 || input == 0 || (params->kernel_h == 1 && params->kernel_w == 1)) {
-        return 0;
-    }
-    return 2 * input->c * params->kernel_h * params->kernel_w * (int32_t)sizeof(int16_t);
-}
-
 static void pointwise(const eng_conv_params *p, const eng_tensor *in, const int8_t *filter, const int32_t *bias,
                       eng_tensor *output)
 {

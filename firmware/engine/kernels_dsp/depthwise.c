@@ -2,15 +2,6 @@
  * pass, SXTB16 unpacking and SMLABB/SMLATT per lane. */
 #include "eng_dsp.h"
 
-int32_t eng_depthwise_s8_scratch_size(const eng_conv_params *params, const eng_tensor *input,
-                                      const eng_tensor *output)
-{
-    (void)params;
-    (void)input;
-    (void)output;
-    return 0;
-}
-
 eng_status eng_depthwise_s8(const eng_ctx *ctx, const eng_conv_params *params, const eng_tensor *input,
                             const int8_t *filter, const int32_t *bias, eng_tensor *output)
 {

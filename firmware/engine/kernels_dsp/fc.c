@@ -2,20 +2,11 @@
  * the input's SXTB16 unpacking. */
 #include "eng_dsp.h"
 
-int32_t eng_fc_s8_scratch_size(const eng_fc_params *params, const eng_tensor *input, const eng_tensor *output)
-{
-    (void)params;
-    (void)input;
-    (void)output;
-    return 0;
-}
-
 eng_status eng_fc_s8(const eng_ctx *ctx, const eng_fc_params *params, const eng_tensor *input,
                      const int8_t *filter, const int32_t *bias, eng_tensor *output)
 {
     (void)ctx;
-    if (params == 0 || params->multiplier == 0 || filter == 0 || !eng_tensor_ok(input) ||
-        !eng_tensor_ok(output) || !eng_act_ok(params->act_min, params->act_max)) {
+    if (!eng_fc_args_ok(params, input, output) || filter == 0) {
         return ENG_ARG_ERROR;
     }
     const int32_t k = eng_tensor_size(input), n = eng_tensor_size(output);
