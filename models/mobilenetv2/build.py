@@ -18,8 +18,6 @@ Idempotent: every step skips outputs that already exist.
 from __future__ import annotations
 
 import argparse
-import io
-import json
 import shutil
 import subprocess
 import sys
