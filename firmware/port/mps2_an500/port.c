@@ -341,6 +341,10 @@ void port_main(void)
     int argc = 0;
     port_uart_init();
     timer_init();
+    /* stdout's buffer static, not malloc'ed at the first printf: a long-lived block in the middle of
+     * the heap would fragment it (320 KB hold the largest kernel test cases only unfragmented). */
+    static char stdout_buf[256];
+    setvbuf(stdout, stdout_buf, _IOLBF, sizeof stdout_buf);
 #if PORT_SEMIHOSTING
     static char cmdline[256];
     uint32_t blk[2] = {(uint32_t)cmdline, sizeof cmdline - 1};
