@@ -1,0 +1,175 @@
+"""The Cortex-M7 DSP kernels on the emulated Cortex-M7 (QEMU mps2-an500): same golden vectors as
+tests/test_kernels.py, element by element.
+
+The PlatformIO env qemu_an500_kernel_tests (real `pio run`) links firmware/tests/kernel_runner with
+the DSP conv/depthwise/fc (the f746_offline kernel set) and the bare-metal port firmware/port/mps2_an500
+(linker script with the STM32F746's 1 MB flash / 320 KB RAM). QEMU runs it with semihosting: the
+runner opens the vector file on the host (semihosting SYS_OPEN/SYS_READ), prints over UART0
+(QEMU -serial stdio) and ends QEMU with its exit code (SYS_EXIT_EXTENDED). Always under a timeout;
+QEMU is killed on every exit path. Skipped only when qemu-system-arm is not installed.
+
+RAM: the runner needs a case's inputs + output in the 320 KB heap. The largest BlazeFace Add layers
+(2 inputs + output of 64x64x24..28 int8: 288-336 KB) cannot fit in the F746's RAM whatever the
+allocator; the runner reports them as SKIP (never as a pass) and the test checks that only such
+non-DSP cases (add) are skipped: every conv / depthwise / fc case must run and pass.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import kernel_vectors as kv
+from test_kernels import _graph_inputs, _photo, blazeface, pio_run, small_cnn  # noqa: F401 (fixtures)
+from toolkit import golden
+from toolkit.ir import OpKind
+
+REPO = Path(__file__).resolve().parent.parent
+ENV = "qemu_an500_kernel_tests"
+ELF = REPO / ".pio" / "build" / ENV / "program.elf"
+QEMU = shutil.which("qemu-system-arm")
+DSP_OPS = {"conv", "depthwise", "fc"}
+F746_RAM = 320 * 1024
+TIMEOUT = 600
+
+
+def qemu_cmd(elf: Path, args: str) -> list[str]:
+    return [QEMU, "-M", "mps2-an500", "-display", "none", "-monitor", "none",
+            "-semihosting-config", "enable=on,target=native", "-kernel", str(elf), "-append", args,
+            "-icount", "shift=6,align=off,sleep=off", "-serial", "stdio"]
+
+
+def run_qemu(elf: Path, args: str, timeout: float = TIMEOUT) -> tuple[int, str]:
+    """Runs the image to its semihosting exit; returns (exit code, UART output). Kills QEMU on any exit."""
+    proc = subprocess.Popen(qemu_cmd(elf, args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, errors="replace")
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+        pytest.fail(f"QEMU did not exit within {timeout} s:\n{out[-3000:]}")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, out
+
+
+@pytest.fixture(scope="module")
+def firmware() -> Path:
+    if QEMU is None:
+        pytest.skip("qemu-system-arm not installed (apt-get install qemu-system-arm)")
+    r = pio_run(ENV)
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+    return ELF
+
+
+def check_all_qemu(firmware: Path, tmp_path: Path, cases: list[kv.Case], name: str) -> None:
+    path = kv.write_vectors(tmp_path / f"{name}.bin", cases)
+    assert " " not in str(path)  # the semihosting command line is split on spaces
+    rc, out = run_qemu(firmware, str(path))
+    m = re.search(r"RESULT cases=(\d+) pass=(\d+) fail=(\d+) skip=(\d+)", out)
+    assert m, f"no RESULT line (exit {rc}):\n{out[-3000:]}"
+    failed = [(int(i), line) for i, line in re.findall(r"^FAIL case (\d+) (.*)$", out, re.M)]
+    skipped = [(int(i), int(n)) for i, n in re.findall(r"^SKIP case (\d+) op \d+: out of memory, needs (\d+)", out, re.M)]
+    msg = "\n".join(f"{cases[i].op} '{cases[i].label}': FAIL {line}" for i, line in failed)
+    assert not failed and rc == 0, f"{name}: {len(failed)} case(s) fail on the emulated Cortex-M7 (exit {rc}):\n{msg}"
+    for i, need in skipped:  # only non-DSP cases that cannot fit the F746 at all may be skipped
+        assert cases[i].op not in DSP_OPS, f"DSP case '{cases[i].label}' skipped: out of memory ({need} bytes)"
+        assert need > F746_RAM * 0.85, f"'{cases[i].label}' skipped with only {need} bytes needed"
+    assert int(m[1]) == len(cases) and int(m[2]) == len(cases) - len(skipped) and int(m[4]) == len(skipped), out[-2000:]
+    n_dsp = sum(c.op in DSP_OPS for c in cases)
+    print(f"{name}: {int(m[2])}/{len(cases)} cases pass on QEMU mps2-an500 ({n_dsp} DSP conv/depthwise/fc); "
+          f"skipped (do not fit 320 KB): {[cases[i].label for i, _ in skipped]}")
+
+
+def test_synthetic_single_ops(firmware, tmp_path):
+    cases = kv.synthetic_cases(seed=1234)
+    assert {c.op for c in cases} >= DSP_OPS
+    check_all_qemu(firmware, tmp_path, cases, "synthetic")
+
+
+def test_blazeface_every_op_real_and_random_input(firmware, blazeface, tmp_path):
+    g = blazeface
+    rng = np.random.default_rng(3)
+    _, h, w, c = g.tensors[g.inputs[0]].shape
+    cases = kv.cases_from_graph(g, _graph_inputs(g, rng, _photo((1, c, h, w))))
+    cases += kv.cases_from_graph(g, _graph_inputs(g, rng))
+    assert sum(c.op in DSP_OPS for c in cases) > 50
+    check_all_qemu(firmware, tmp_path, cases, "blazeface")
+
+
+def test_blazeface_patches_of_real_layers(firmware, blazeface, tmp_path):
+    """Tiles of BlazeFace's conv/depthwise/maxpool layers, pads only at the image borders (as in test_kernels)."""
+    g = blazeface
+    values = golden.run_graph(g, _graph_inputs(g, np.random.default_rng(5)), keep=True)
+    cases = []
+    for op in g.ops:
+        if op.kind not in (OpKind.CONV, OpKind.DEPTHWISE, OpKind.MAXPOOL) or len(cases) > 40:
+            continue
+        x = values[op.inputs[0]]
+        a = op.attrs
+        (kh, kw), (sh, sw) = a.kernel, a.stride
+        dh, dw = getattr(a, "dilation", (1, 1))
+        t, l, _, _ = a.pads
+        ho, wo = g.tensors[op.outputs[0]].shape[1:3]
+        if ho < 4 or wo < 4:
+            continue
+        for y0, x0 in ((0, 0), (ho // 2, wo // 2)):
+            th, tw = ho - y0 if y0 else ho // 2, wo - x0 if x0 else wo // 2
+            iy0, ix0 = y0 * sh - t, x0 * sw - l
+            iy1, ix1 = iy0 + (th - 1) * sh + (kh - 1) * dh + 1, ix0 + (tw - 1) * sw + (kw - 1) * dw + 1
+            pads = (max(0, -iy0), max(0, -ix0), max(0, iy1 - x.shape[1]), max(0, ix1 - x.shape[2]))
+            patch = x[:, max(0, iy0):min(iy1, x.shape[1]), max(0, ix0):min(ix1, x.shape[2]), :]
+            want = golden.KERNELS[op.kind](g, op, patch, out_hw=(th, tw), pads=pads)
+            cases.append(kv.case_for_op(g, op, [patch], want, f"{op.name} tile {y0},{x0}", out_hw=(th, tw), pads=pads))
+    assert len(cases) >= 10
+    check_all_qemu(firmware, tmp_path, cases, "patches")
+
+
+def test_small_cnn_every_op(firmware, small_cnn, tmp_path):
+    g = small_cnn
+    rng = np.random.default_rng(11)
+    cases = []
+    for i in range(3):
+        cases += kv.cases_from_graph(g, _graph_inputs(g, rng, _photo((1, 3, 16, 16)) if i == 0 else None))
+    assert {"fc", "conv", "depthwise"} <= {c.op for c in cases}
+    check_all_qemu(firmware, tmp_path, cases, "small_cnn")
+
+
+def test_runner_reports_a_wrong_expected_value_on_qemu(firmware, tmp_path):
+    """The harness on the target: a flipped expected element fails its case and QEMU exits with 1."""
+    cases = kv.synthetic_cases(seed=99)[:3]
+    cases[1].arrays[-1] = cases[1].arrays[-1].copy()
+    cases[1].arrays[-1][0] ^= 1
+    path = kv.write_vectors(tmp_path / "bad.bin", cases)
+    rc, out = run_qemu(firmware, str(path))
+    assert rc == 1 and "FAIL case 1 " in out and "fail=1" in out, out
+
+
+@pytest.mark.parametrize("what,decl,message", [
+    ("ram", "char big[330 * 1024]; int main(void) { return big[1000]; }", "RAM"),
+    ("flash", "const char big[1100 * 1024] = {1}; int main(void) { return big[1000]; }", "FLASH"),
+])
+def test_linker_script_enforces_f746_limits(tmp_path, what, decl, message):
+    """The port's linker script refuses an image over the F746's 320 KB RAM / 1 MB flash (QEMU has 4 MB of each)."""
+    if shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("arm-none-eabi-gcc not installed")
+    port = REPO / "firmware" / "port" / "mps2_an500"
+    src = tmp_path / f"{what}.c"
+    src.write_text(decl + "\n")
+    cmd = ["arm-none-eabi-gcc", "-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-sp-d16", "-mfloat-abi=hard", "-O2",
+           "-I", str(port), str(src), str(port / "port.c"), str(port / "startup.S"), "-T", str(port / "f746.ld"),
+           "--specs=nosys.specs", "-o", str(tmp_path / "a.elf")]
+    ok = subprocess.run(cmd, capture_output=True, text=True)
+    assert ok.returncode != 0 and message in ok.stderr, ok.stderr
+    # The same program within the limits links.
+    src.write_text(decl.replace("330 * 1024", "64 * 1024").replace("1100 * 1024", "64 * 1024") + "\n")
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
