@@ -1,0 +1,93 @@
+"""MACs per emulated instruction of the engine's conv / depthwise / fc kernels on the emulated
+Cortex-M7 (QEMU mps2-an500, -icount shift=6,align=off,sleep=off), reference C vs DSP (SIMD32).
+
+Builds the PlatformIO env qemu_an500_kernel_bench (firmware/tests/kernel_bench: the reference kernels
+under ref_ names and the DSP kernels in ONE image, -O2 as every env: common.build_flags), runs it
+twice under QEMU (deterministic: both runs must print the same counts) and prints per layer the
+nominal MACs, emulated instructions and MACs/instruction of both implementations, the DSP/reference
+speedup, and CMSIS-NN's figures QUOTED from /work/shared/ENVIRONMENT.md (measured there the same
+way but with -Ofast; not re-measured here). Instructions are not Cortex-M7 cycles. No asserts.
+
+    .venv/bin/python benchmarks/bench_kernels_qemu.py
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+ENV = "qemu_an500_kernel_bench"
+ELF = REPO / ".pio" / "build" / ENV / "program.elf"
+
+# CMSIS-NN v7 under the same emulator setup (ENVIRONMENT.md, arm-none-eabi-gcc -Ofast): quoted.
+CMSIS_NN = {
+    "conv1x1_16x16x64_128": "0.49",
+    "conv1x1_28x28x32_192": "0.38",
+    "dw3x3_28x28x128": "0.12 (3x3 dw)",
+    "dw3x3_s2_56x56x64": "0.12 (3x3 dw)",
+    "conv3x3_s2_64x64x3_32": "0.22 (3 in ch)",
+    "conv3x3_16x16x64_64": "0.57 (64 in ch)",
+    "fc_1280x1000": "0.52",
+}
+
+
+def build() -> None:
+    env = dict(os.environ, PLATFORMIO_CORE_DIR=str(REPO / ".pio-core"), PLATFORMIO_SETTING_ENABLE_TELEMETRY="No",
+               PLATFORMIO_DISABLE_UPGRADE_CHECK="true")
+    r = subprocess.run([sys.executable, "-m", "platformio", "run", "-d", str(REPO), "-e", ENV], env=env,
+                       capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        sys.exit(f"pio run -e {ENV} failed:\n{r.stdout[-3000:]}{r.stderr[-2000:]}")
+
+
+def run_once(qemu: str) -> str:
+    cmd = [qemu, "-M", "mps2-an500", "-display", "none", "-monitor", "none",
+           "-semihosting-config", "enable=on,target=native", "-kernel", str(ELF),
+           "-icount", "shift=6,align=off,sleep=off", "-serial", "stdio"]
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        out, _ = proc.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+        sys.exit(f"QEMU timed out:\n{out[-2000:]}")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if proc.returncode != 0 or "DONE" not in out:
+        sys.exit(f"benchmark image failed (exit {proc.returncode}):\n{out[-2000:]}")
+    return out
+
+
+def main() -> None:
+    qemu = shutil.which("qemu-system-arm")
+    if qemu is None:
+        sys.exit("qemu-system-arm not installed")
+    build()
+    out1, out2 = run_once(qemu), run_once(qemu)
+    rows = re.findall(r"BENCH name=(\S+) macs=(\d+) ref_instr=(\d+) dsp_instr=(\d+) match=(\d)", out1)
+    print("Engine kernels on QEMU mps2-an500 (Cortex-M7), -icount shift=6,align=off,sleep=off; arm-none-eabi-gcc "
+          "-O2 -ffp-contract=off")
+    print("MACs per emulated INSTRUCTION (not cycles); MACs nominal (Ho*Wo*Cout*KH*KW*Cin, padding taps included)")
+    print(f"{'layer':24s} {'MACs':>9s} {'ref instr':>10s} {'ref MAC/i':>9s} {'DSP instr':>10s} {'DSP MAC/i':>9s} "
+          f"{'DSP/ref':>7s} {'same out':>8s}  CMSIS-NN (ENVIRONMENT.md)")
+    for name, macs, ref, dsp, match in rows:
+        macs, ref, dsp = int(macs), int(ref), int(dsp)
+        print(f"{name:24s} {macs:9d} {ref:10d} {macs / ref:9.3f} {dsp:10d} {macs / dsp:9.3f} {ref / dsp:6.2f}x "
+              f"{'yes' if match == '1' else 'NO':>8s}  {CMSIS_NN.get(name, '-')}")
+    print("CMSIS-NN figures are quoted from ENVIRONMENT.md (CMSIS-NN v7, -Ofast, same emulator and icount setup), "
+          "not re-measured here.")
+    print("fc 1280->1000 runs as 5 calls of 1280->200: its 1.28 MB of weights exceed the F746's flash and RAM.")
+    for line in out1.splitlines():
+        if line.startswith(("TIMER", "STACK")):
+            print(line)
+    print("deterministic (two runs, identical counts):", "yes" if out1 == out2 else "NO")
+
+
+if __name__ == "__main__":
+    main()
