@@ -62,7 +62,7 @@ def main() -> None:
     path, sample = resolve_model(args.model)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        cached = sample.cache / (Path(sample.onnx_file).stem + ".int8.onnx")  # `toolkit quantize`'s default
+        cached = sample.int8_path  # `toolkit quantize`'s default
         g = load_graph(cached if cached.exists() else int8_model(path, sample, None, work / "model.int8.onnx", 64))
         plan = make_plan(g, args.split, parse_grid(args.patches), None)
         generate(g, plan, work / "gen", path)

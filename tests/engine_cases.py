@@ -17,14 +17,12 @@ from toolkit.plan import Plan, plan_graph
 from toolkit.plan.patch import split_reason
 
 SAMPLE_NAMES = ("fashion_cnn", "blazeface", "mobilenetv2")
-# MobileNetV2 at 224x224 is ~300 M MACs a image on reference C kernels: a few images keep CI sane.
-IMAGE_LIMIT = {"mobilenetv2": 3}
 
 
 def int8_path(sample: zoo.SampleModel) -> Path:
     from toolkit.quantize import quantize_model
     float_path = sample.onnx_path()
-    out = sample.cache / (Path(sample.onnx_file).stem + ".int8.onnx")
+    out = sample.int8_path
     if not out.exists():
         calib = zoo.load_image_set(sample.calibration_dir(), sample.preprocess)
         tmp = out.with_suffix(f".{os.getpid()}.partial.onnx")
@@ -38,7 +36,6 @@ def load_case(name: str, limit: int | None = None) -> tuple[Path, Graph, dict[st
     sample = zoo.SAMPLES[name]
     path = int8_path(sample)
     g = load_graph(path)
-    limit = IMAGE_LIMIT.get(name) if limit is None else limit
     images = zoo.load_image_set(sample.test_dir(), sample.preprocess, limit)
     return path, g, golden.quantize_inputs(g, {sample.input_name: images.inputs})
 

@@ -1,7 +1,7 @@
 """The C engine (executor + reference kernels + generated model), built with PlatformIO's offline
 host env, equals the golden interpreter element by element, for every sample model and for
 per-layer and patch schedules (several splits and grids, and the planner's choice), on all test
-images (MobileNetV2 224: 3 images). The same under ASan + UBSan (env host_engine_asan) for
+images. The same under ASan + UBSan (env host_engine_asan) for
 per-layer and one patch schedule, with fewer images (ASAN_IMAGES; any finding aborts the program)."""
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Golden execution by plan equals per-layer golden execution, bit for bit, for every sample model,
 for several patch splits and grids: every schedule on the first SUBSET test images, and two
-schedules (a middle split 3x3, the planner's choice) on all of them (MobileNetV2: 3 images)."""
+schedules (a middle split 3x3, the planner's choice) on all of them."""
 from __future__ import annotations
 
 import numpy as np

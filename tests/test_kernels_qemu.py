@@ -15,7 +15,6 @@ non-DSP cases (add) are skipped: every conv / depthwise / fc case must run and p
 """
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess

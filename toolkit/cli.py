@@ -38,7 +38,7 @@ def load_images(directory: Path | None, default: Path | None, pp: zoo.Preprocess
 
 def default_int8_path(model_path: Path, sample: zoo.SampleModel | None) -> Path:
     if sample is not None:
-        return sample.cache / (Path(sample.onnx_file).stem + ".int8.onnx")
+        return sample.int8_path
     return model_path.with_suffix(".int8.onnx")
 
 

@@ -252,6 +252,11 @@ class SampleModel:
     def cache(self) -> Path:
         return cache_dir() / "models" / self.name
 
+    @property
+    def int8_path(self) -> Path:
+        """Where `toolkit quantize <sample>` writes the int8 QDQ model by default."""
+        return self.cache / (Path(self.onnx_file).stem + ".int8.onnx")
+
     def _committed(self) -> Path:
         return self.folder / self.onnx_file
 
