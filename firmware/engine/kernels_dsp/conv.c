@@ -23,8 +23,8 @@ static void pointwise(const eng_conv_params *p, const eng_tensor *in, const int8
                 if (inside) {
                     eng_dot2_s8(x, filter + oc * cin, filter + (oc + 1) * cin, cin, p->input_offset, &acc0, &acc1);
                 }
-                out[oc] = eng_requant_acc(acc0, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
-                out[oc + 1] = eng_requant_acc(acc1, p->multiplier[oc + 1], p->output_zero_point, p->act_min,
+                out[oc] = eng_requant_dsp(acc0, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
+                out[oc + 1] = eng_requant_dsp(acc1, p->multiplier[oc + 1], p->output_zero_point, p->act_min,
                                               p->act_max);
             }
             if (oc < cout) {
@@ -32,7 +32,7 @@ static void pointwise(const eng_conv_params *p, const eng_tensor *in, const int8
                 if (inside) {
                     acc = eng_dot1_s8(x, filter + oc * cin, cin, p->input_offset, acc);
                 }
-                out[oc] = eng_requant_acc(acc, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
+                out[oc] = eng_requant_dsp(acc, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
             }
             out += cout;
         }
@@ -110,9 +110,9 @@ static void general(const eng_ctx *ctx, const eng_conv_params *p, const eng_tens
         for (int32_t oc = 0; oc < cout; oc++) {
             int32_t acc0 = bias ? bias[oc] : 0, acc1 = acc0;
             dot_cols(col0, col1, ncols, filter + oc * n, n, &acc0, &acc1);
-            out0[oc] = eng_requant_acc(acc0, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
+            out0[oc] = eng_requant_dsp(acc0, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
             if (ncols == 2) {
-                out1[oc] = eng_requant_acc(acc1, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
+                out1[oc] = eng_requant_dsp(acc1, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
             }
         }
     }
