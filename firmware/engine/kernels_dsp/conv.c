@@ -76,7 +76,7 @@ static inline void dot_cols(const int16_t *c0, const int16_t *c1, int32_t ncols,
     int32_t a0 = *acc0, a1 = *acc1, i = 0;
     for (; i + 4 <= n; i += 4) {
         const int32_t wv = eng_rd32(w + i);
-        const int32_t we = __sxtb16(wv), wo = __sxtb16(eng_ror8(wv));
+        const int32_t we = __sxtb16(wv), wo = eng_sxtb16_hi(wv);
         a0 = __smlad(eng_rd32(c0 + i), we, a0);
         a0 = __smlad(eng_rd32(c0 + i + 2), wo, a0);
         if (ncols == 2) {

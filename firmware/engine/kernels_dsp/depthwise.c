@@ -27,7 +27,7 @@ static inline int32_t end_tap(int32_t p0, int32_t d, int32_t k, int32_t n)
 /* Four channel lanes: a0 += x0*w0, a1 += x1*w1, a2 += x2*w2, a3 += x3*w3 (we/wo: SXTB16 of w, w>>8). */
 #define DW_MAC4(xv, we, wo)                                          \
     do {                                                             \
-        const int32_t xe_ = __sxtb16(xv), xo_ = __sxtb16(eng_ror8(xv)); \
+        const int32_t xe_ = __sxtb16(xv), xo_ = eng_sxtb16_hi(xv); \
         a0 = __smlabb(xe_, (we), a0);                                \
         a2 = __smlatt(xe_, (we), a2);                                \
         a1 = __smlabb(xo_, (wo), a1);                                \
@@ -59,7 +59,7 @@ static void group4(const eng_conv_params *p, const eng_tensor *in, const int8_t 
         for (int32_t t = 0; t < 9; t++) {
             const int32_t wv = eng_rd32(filter + t * ch + c);
             wu[2 * t] = __sxtb16(wv);
-            wu[2 * t + 1] = __sxtb16(eng_ror8(wv));
+            wu[2 * t + 1] = eng_sxtb16_hi(wv);
         }
     }
     const int32_t in_w = in->w, row = in_w * ch, cs = ch, rs = dh * row, xs = dw * ch;
@@ -92,7 +92,7 @@ static void group4(const eng_conv_params *p, const eng_tensor *in, const int8_t 
                         const int8_t *xp = xr;
                         for (int32_t kx = 0; kx < kw; kx++, xp += xs, wr += ch) {
                             const int32_t wv = eng_rd32(wr);
-                            DW_MAC4(eng_rd32(xp), __sxtb16(wv), __sxtb16(eng_ror8(wv)));
+                            DW_MAC4(eng_rd32(xp), __sxtb16(wv), eng_sxtb16_hi(wv));
                         }
                     }
                 }
@@ -107,8 +107,8 @@ static void group4(const eng_conv_params *p, const eng_tensor *in, const int8_t 
                     for (int32_t kx = kx0; kx < kx1; kx++, xp += xs, wr += ch) {
                         const int32_t xv = eng_rd32(xp), wv = eng_rd32(wr);
                         const int32_t xe = (int32_t)__sadd16(__sxtb16(xv), offp);
-                        const int32_t xo = (int32_t)__sadd16(__sxtb16(eng_ror8(xv)), offp);
-                        const int32_t we = __sxtb16(wv), wo = __sxtb16(eng_ror8(wv));
+                        const int32_t xo = (int32_t)__sadd16(eng_sxtb16_hi(xv), offp);
+                        const int32_t we = __sxtb16(wv), wo = eng_sxtb16_hi(wv);
                         a0 = __smlabb(xe, we, a0);
                         a2 = __smlatt(xe, we, a2);
                         a1 = __smlabb(xo, wo, a1);

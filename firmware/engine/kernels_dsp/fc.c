@@ -1,5 +1,5 @@
-/* Cortex-M7 DSP fully connected (same contract as kernels/fc.c): two output rows per pass share
- * the input's SXTB16 unpacking. */
+/* Cortex-M7 DSP fully connected (same contract as kernels/fc.c): four output rows per pass share
+ * the input's SXTB16 unpacking (eng_dot4_s8); the n % 4 tail rows go in pairs and singly. */
 #include "eng_dsp.h"
 
 eng_status eng_fc_s8(const eng_ctx *ctx, const eng_fc_params *params, const eng_tensor *input,
@@ -10,19 +10,31 @@ eng_status eng_fc_s8(const eng_ctx *ctx, const eng_fc_params *params, const eng_
         return ENG_ARG_ERROR;
     }
     const int32_t k = eng_tensor_size(input), n = eng_tensor_size(output);
+    const int32_t zp = params->output_zero_point, lo = params->act_min, hi = params->act_max;
+    int8_t *out = output->data;
     int32_t o = 0;
+    for (; o + 4 <= n; o += 4) {
+        int32_t acc[4] = {0, 0, 0, 0};
+        if (bias) {
+            acc[0] = bias[o];
+            acc[1] = bias[o + 1];
+            acc[2] = bias[o + 2];
+            acc[3] = bias[o + 3];
+        }
+        eng_dot4_s8(input->data, filter + o * k, k, params->input_offset, acc);
+        for (int32_t j = 0; j < 4; j++) {
+            out[o + j] = eng_requant_dsp(acc[j], params->multiplier[o + j], zp, lo, hi);
+        }
+    }
     for (; o + 2 <= n; o += 2) {
         int32_t acc0 = bias ? bias[o] : 0, acc1 = bias ? bias[o + 1] : 0;
         eng_dot2_s8(input->data, filter + o * k, filter + (o + 1) * k, k, params->input_offset, &acc0, &acc1);
-        output->data[o] = eng_requant_dsp(acc0, params->multiplier[o], params->output_zero_point,
-                                          params->act_min, params->act_max);
-        output->data[o + 1] = eng_requant_dsp(acc1, params->multiplier[o + 1], params->output_zero_point,
-                                              params->act_min, params->act_max);
+        out[o] = eng_requant_dsp(acc0, params->multiplier[o], zp, lo, hi);
+        out[o + 1] = eng_requant_dsp(acc1, params->multiplier[o + 1], zp, lo, hi);
     }
     if (o < n) {
         const int32_t acc = eng_dot1_s8(input->data, filter + o * k, k, params->input_offset, bias ? bias[o] : 0);
-        output->data[o] = eng_requant_dsp(acc, params->multiplier[o], params->output_zero_point,
-                                          params->act_min, params->act_max);
+        out[o] = eng_requant_dsp(acc, params->multiplier[o], zp, lo, hi);
     }
     return ENG_OK;
 }
