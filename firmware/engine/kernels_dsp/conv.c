@@ -156,29 +156,39 @@ static void im2col(const eng_conv_params *p, const eng_tensor *in, int32_t oy, i
     }
 }
 
-/* acc[j] += col_j . w for the `ncols` (1 or 2) columns. */
-static inline void dot_cols(const int16_t *c0, const int16_t *c1, int32_t ncols, const int8_t *w, int32_t n,
-                            int32_t *acc0, int32_t *acc1)
+/* *acc0 += col0 . w, *acc1 += col1 . w (one weight load and unpacking for both columns). */
+static inline void dot_cols2(const int16_t *c0, const int16_t *c1, const int8_t *w, int32_t n, int32_t *acc0,
+                             int32_t *acc1)
 {
     int32_t a0 = *acc0, a1 = *acc1, i = 0;
     for (; i + 4 <= n; i += 4) {
         const int32_t wv = eng_rd32(w + i);
         const int32_t we = __sxtb16(wv), wo = eng_sxtb16_hi(wv);
         a0 = __smlad(eng_rd32(c0 + i), we, a0);
+        a1 = __smlad(eng_rd32(c1 + i), we, a1);
         a0 = __smlad(eng_rd32(c0 + i + 2), wo, a0);
-        if (ncols == 2) {
-            a1 = __smlad(eng_rd32(c1 + i), we, a1);
-            a1 = __smlad(eng_rd32(c1 + i + 2), wo, a1);
-        }
+        a1 = __smlad(eng_rd32(c1 + i + 2), wo, a1);
     }
     for (; i < n; i++) {
         a0 += c0[i] * w[i];
-        if (ncols == 2) {
-            a1 += c1[i] * w[i];
-        }
+        a1 += c1[i] * w[i];
     }
     *acc0 = a0;
     *acc1 = a1;
+}
+
+static inline int32_t dot_col1(const int16_t *c0, const int8_t *w, int32_t n, int32_t a0)
+{
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const int32_t wv = eng_rd32(w + i);
+        a0 = __smlad(eng_rd32(c0 + i), __sxtb16(wv), a0);
+        a0 = __smlad(eng_rd32(c0 + i + 2), eng_sxtb16_hi(wv), a0);
+    }
+    for (; i < n; i++) {
+        a0 += c0[i] * w[i];
+    }
+    return a0;
 }
 
 static void general(const eng_ctx *ctx, const eng_conv_params *p, const eng_tensor *in, const int8_t *filter,
@@ -196,7 +206,11 @@ static void general(const eng_ctx *ctx, const eng_conv_params *p, const eng_tens
         int8_t *out0 = output->data + pix * cout, *out1 = out0 + cout;
         for (int32_t oc = 0; oc < cout; oc++) {
             int32_t acc0 = bias ? bias[oc] : 0, acc1 = acc0;
-            dot_cols(col0, col1, ncols, filter + oc * n, n, &acc0, &acc1);
+            if (ncols == 2) {
+                dot_cols2(col0, col1, filter + oc * n, n, &acc0, &acc1);
+            } else {
+                acc0 = dot_col1(col0, filter + oc * n, n, acc0);
+            }
             out0[oc] = eng_requant_dsp(acc0, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
             if (ncols == 2) {
                 out1[oc] = eng_requant_dsp(acc1, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
