@@ -19,7 +19,7 @@ from toolkit.ir import ClampAttrs, ConcatAttrs, ConvAttrs, DType, Graph, Layout,
 
 F32 = np.float32
 OP_CODES = {"conv": 1, "depthwise": 2, "fc": 3, "add": 4, "maxpool": 5, "avgpool": 6, "pad": 7, "requant": 8,
-            "concat": 9}
+            "concat": 9, "depthwise_inplace": 10}
 N_INTS, N_FLOATS = 24, 4
 
 
@@ -144,8 +144,16 @@ def case_for_op(g: Graph, op: Op, acts: list[np.ndarray], want: np.ndarray, labe
     raise ValueError(f"no kernel case for {k}")
 
 
+def in_place(case: Case) -> Case:
+    """The same depthwise call through eng_depthwise_inplace_s8: the runner puts the output over the
+    input (same start) and the kernel saves one channel plane at a time in its scratch."""
+    assert case.op == "depthwise", case.label
+    return Case("depthwise_inplace", list(case.ints), [], list(case.arrays), case.label + " in place", dict(case.meta))
+
+
 def cases_from_graph(g: Graph, inputs: dict[str, np.ndarray]) -> list[Case]:
-    """One case per op of a quantized graph, fed with the golden interpreter's own tensors."""
+    """One case per op of a quantized graph, fed with the golden interpreter's own tensors (and an
+    in-place case for every depthwise op)."""
     values = golden.run_graph(g, inputs, keep=True)
     cases = []
     for op in g.ops:
@@ -153,6 +161,8 @@ def cases_from_graph(g: Graph, inputs: dict[str, np.ndarray]) -> list[Case]:
         if op.kind == OpKind.PAD and len(acts[0].shape) != 4:
             continue
         cases.append(case_for_op(g, op, acts, values[op.outputs[0]]))
+        if op.kind == OpKind.DEPTHWISE:
+            cases.append(in_place(cases[-1]))
     return cases
 
 
@@ -283,6 +293,9 @@ def synthetic_cases(seed: int = 1234) -> list[Case]:
         for m in (0.5, 0.25, 0.125):
             cases.append(conv_case(rng, kind, (5, 5), 4, 4, (1, 1), (1, 1), (1, 1), (0, 0, 0, 0), mult_scale=m,
                                    label=f"{kind.value} ties m={m}"))
+    # In place (output over the input): every depthwise case above, incl. stride 2, dilation, border pads,
+    # patch tiles, 1 channel, odd channel counts.
+    cases += [in_place(c) for c in cases if c.op == "depthwise"]
     for k, n in [(1, 1), (3, 2), (4, 4), (7, 5), (16, 10), (37, 11), (64, 3), (256, 10)]:
         cases.append(fc_case(rng, k, n))
     cases += [fc_case(rng, 20, 6, bias=False), fc_case(rng, 33, 9, act=(-128, 0)), fc_case(rng, 40, 7, extreme=True)]

@@ -68,3 +68,44 @@ def test_file_header_and_exact_multipliers(tmp_path):
 def test_c_float_round_trips_every_bit():
     for v in np.float32([1e-8, 0.1, 1 / 3, 3.4e38, -2.5e-3, 123456.7]):
         assert np.float32(float.fromhex(c_float(v)[:-1])) == v
+
+
+def dw_graph() -> Graph:
+    """conv 1x1 -> depthwise 3x3 stride 2 (pads 1 top/left) -> conv 1x1, on a 8x8x2 int8 input: the
+    depthwise input dies at the depthwise, so the planner may alias its output onto it."""
+    rng = np.random.default_rng(3)
+    g = Graph("dw")
+    ts = [q("x", (1, 8, 8, 2), 0.05, -3), q("a", (1, 8, 8, 4), 0.1, 2), q("d", (1, 4, 4, 4), 0.1, -1),
+          q("y", (1, 4, 4, 3), 0.2, 0),
+          q("w1", (4, 1, 1, 2), np.float32([0.01] * 4), [0] * 4, data=rng.integers(-127, 128, (4, 1, 1, 2)).astype(np.int8)),
+          q("wd", (3, 3, 4), np.float32([0.02] * 4), [0] * 4, Layout.RAW, rng.integers(-127, 128, (3, 3, 4)).astype(np.int8)),
+          q("w2", (3, 1, 1, 4), np.float32([0.01] * 3), [0] * 3, data=rng.integers(-127, 128, (3, 1, 1, 4)).astype(np.int8))]
+    g.tensors = {t.name: t for t in ts}
+    g.ops = [Op("c1", OpKind.CONV, ["x", "w1"], ["a"], ConvAttrs((1, 1))),
+             Op("dw", OpKind.DEPTHWISE, ["a", "wd"], ["d"], ConvAttrs((3, 3), (2, 2), (1, 1, 0, 0))),
+             Op("c2", OpKind.CONV, ["d", "w2"], ["y"], ConvAttrs((1, 1)))]
+    g.inputs, g.outputs = ["x"], ["y"]
+    g.float_inputs, g.float_outputs = {"x": "input"}, {"y": "out"}
+    return g
+
+
+def test_in_place_depthwise_runs_the_in_place_kernel_without_staging(tmp_path):
+    """An aliased depthwise gets the in-place kernel's scratch (one 8x8 input plane) in the plan and
+    runs eng_depthwise_inplace_s8: the firmware arena is the plan's, no staging."""
+    from toolkit.codegen import firmware_arena
+    from toolkit.codegen.tables import staging_bytes
+    from toolkit.plan.scratch import scratch_bytes
+
+    g = dw_graph()
+    plan = plan_graph(g, in_place=True)
+    assert plan.tensor_offsets["a"] == plan.tensor_offsets["d"]
+    assert plan.scratch["dw"][1] == 8 * 8 == scratch_bytes(g, g.op("dw"), in_place=True)
+    assert scratch_bytes(g, g.op("dw")) == 0
+    assert staging_bytes(g, plan) == 0 and firmware_arena(g, plan) == -(-plan.arena_bytes // 16) * 16
+    src = generate(g, plan, tmp_path / "a")[0].read_text()
+    assert "ENG_OP_DEPTHWISE_INPLACE" in src and ".gather_input = 1" not in src
+
+    plan = plan_graph(g, in_place=False)
+    assert plan.tensor_offsets["a"] != plan.tensor_offsets["d"] and "dw" not in plan.scratch
+    src = generate(g, plan, tmp_path / "b")[0].read_text()
+    assert "ENG_OP_DEPTHWISE_INPLACE" not in src and "ENG_OP_DEPTHWISE" in src

@@ -205,6 +205,7 @@ def test_blazeface_patches_of_real_layers(runners, blazeface, tmp_path):
             assert np.array_equal(want, full), op.name  # golden patch == slice of the full layer
             cases.append(kv.case_for_op(g, op, [patch], want, f"{op.name} tile {y0},{x0}", out_hw=(th, tw), pads=pads))
     assert len(cases) >= 10
+    cases += [kv.in_place(c) for c in cases if c.op == "depthwise"]  # the same tiles, output over input
     check_all(runners, tmp_path, cases, "patches")
 
 

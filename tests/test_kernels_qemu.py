@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 ENV = "qemu_an500_kernel_tests"
 ELF = REPO / ".pio" / "build" / ENV / "program.elf"
 QEMU = shutil.which("qemu-system-arm")
-DSP_OPS = {"conv", "depthwise", "fc"}
+DSP_OPS = {"conv", "depthwise", "depthwise_inplace", "fc"}
 F746_RAM = 320 * 1024
 TIMEOUT = 600
 
@@ -129,6 +129,7 @@ def test_blazeface_patches_of_real_layers(firmware, blazeface, tmp_path):
             want = golden.KERNELS[op.kind](g, op, patch, out_hw=(th, tw), pads=pads)
             cases.append(kv.case_for_op(g, op, [patch], want, f"{op.name} tile {y0},{x0}", out_hw=(th, tw), pads=pads))
     assert len(cases) >= 10
+    cases += [kv.in_place(c) for c in cases if c.op == "depthwise"]  # the same tiles, output over input
     check_all_qemu(firmware, tmp_path, cases, "patches")
 
 

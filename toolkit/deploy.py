@@ -106,8 +106,9 @@ def int8_model(path: Path, sample, calibration: Path | None, out: Path, limit: i
 
 def make_plan(g: Graph, split: str | None, grid, budget: int | None) -> Plan:
     """The planner's schedule, with or without in-place ops, whichever needs the smaller firmware
-    arena: the reference depthwise kernel cannot run in place, so an aliased depthwise reads a
-    staged copy of its input (see toolkit.codegen.tables), which can cost more than it saves."""
+    arena (plan + staging). An aliased depthwise runs the in-place kernel, whose scratch (one input
+    channel plane) the plan counts, so it needs no staging; in-place aliasing can still lose (the
+    scratch, or a different placement), hence both are planned."""
     if split is None and (grid is not None or budget is not None):
         split = "auto"
     plans = []

@@ -35,13 +35,17 @@ static eng_status run_kernel(const eng_op *op, const eng_ctx *ctx, const eng_ten
 {
     switch (op->kind) {
     case ENG_OP_CONV:
-    case ENG_OP_DEPTHWISE: {
+    case ENG_OP_DEPTHWISE:
+    case ENG_OP_DEPTHWISE_INPLACE: {
         eng_conv_params p = *(const eng_conv_params *)op->params;
         if (pads) {
             p.pads = *pads;
         }
-        return op->kind == ENG_OP_CONV ? eng_conv_s8(ctx, &p, &in[0], op->filter, op->bias, out)
-                                       : eng_depthwise_s8(ctx, &p, &in[0], op->filter, op->bias, out);
+        if (op->kind == ENG_OP_CONV) {
+            return eng_conv_s8(ctx, &p, &in[0], op->filter, op->bias, out);
+        }
+        return op->kind == ENG_OP_DEPTHWISE ? eng_depthwise_s8(ctx, &p, &in[0], op->filter, op->bias, out)
+                                            : eng_depthwise_inplace_s8(ctx, &p, &in[0], op->filter, op->bias, out);
     }
     case ENG_OP_MAXPOOL: {
         eng_maxpool_params p = *(const eng_maxpool_params *)op->params;

@@ -21,6 +21,10 @@ C_KIND = {OpKind.CONV: "ENG_OP_CONV", OpKind.DEPTHWISE: "ENG_OP_DEPTHWISE", OpKi
 
 # Kernels that may write their output over their input at the same address (elementwise).
 ALIAS_SAFE = frozenset({OpKind.ADD, OpKind.RESHAPE, OpKind.CLAMP})
+# Ops with an in-place kernel that may write over its input when the two start a whole number of
+# pixels apart (NHWC, same channel count): depthwise through eng_depthwise_inplace_s8, which saves one
+# channel plane at a time in its scratch. Used where the plan aliased the op (and gave it that scratch).
+ALIAS_SAFE_PIXELS = {OpKind.DEPTHWISE: "ENG_OP_DEPTHWISE_INPLACE"}
 
 
 @dataclass

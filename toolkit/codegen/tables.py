@@ -7,8 +7,10 @@ patch plan, `patch.full_tensor_offsets`/`patch.rest_scratch` outside the stage a
 The kernels take dense NHWC tensors, so an input region that is not whole rows of its source
 buffer is gathered into a staging area, and a tile output that is not whole rows of the stage
 output is scattered from it; an op whose output overlaps its input (in place) without an
-elementwise kernel also reads a staged copy. The staging area sits after the plan's peak and its
-size (`Staging.size`) is added to the arena the firmware declares.
+elementwise kernel also reads a staged copy. A depthwise op the plan aliased (input and output
+at the same offset, with the in-place kernel's scratch) runs eng_depthwise_inplace_s8 instead and
+needs no copy. The staging area sits after the plan's peak and its size (`Staging.size`) is added
+to the arena the firmware declares.
 """
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ from toolkit.errors import UnsupportedModelError
 from toolkit.ir import Graph, Op
 from toolkit.plan.schema import Plan
 from toolkit.codegen.cformat import c_comment, c_init, c_pads, c_string
-from toolkit.codegen.ops import ALIAS_SAFE, C_KIND, OpData, io_views
+from toolkit.codegen.ops import ALIAS_SAFE, ALIAS_SAFE_PIXELS, C_KIND, OpData, io_views
+from toolkit.plan.scratch import depthwise_inplace_scratch
 
 
 MAX_INPUTS = 8  # ENG_MAX_INPUTS in firmware/engine/executor.c
@@ -55,11 +58,29 @@ def _overlap(a0: int, an: int, b0: int, bn: int) -> bool:
     return a0 < b0 + bn and b0 < a0 + an
 
 
-def needs_copy(op: Op, src: int, src_bytes: int, dst: int, dst_bytes: int) -> bool:
-    """True when the kernel would read bytes it has already overwritten."""
+def needs_copy(op: Op, src: int, src_bytes: int, dst: int, dst_bytes: int, pixel: int = 0) -> bool:
+    """True when the kernel would read bytes it has already overwritten. `pixel`: the channel count
+    of an op run by its in-place kernel (safe when input and output start whole pixels apart)."""
     if not _overlap(src, src_bytes, dst, dst_bytes):
         return False
+    if pixel and (src - dst) % pixel == 0:
+        return False
     return not (op.kind in ALIAS_SAFE and src == dst and src_bytes == dst_bytes)
+
+
+def in_place_kernel(g: Graph, op: Op, lay: ArenaLayout) -> bool:
+    """Whether `op` runs its in-place kernel: the plan aliased its output onto its input (same
+    offset in the same arena) and gave it the kernel's scratch."""
+    if op.kind not in ALIAS_SAFE_PIXELS:
+        return False
+    x, y = g.activations(op)[0].name, op.outputs[0]
+    sc = lay.scratch.get(op.name, [0, 0])[1]
+    offs = lay.patch_offsets if x in lay.patch_offsets else lay.offsets  # a stage tensor, or full size
+    if not (x in offs and y in offs and offs[x] == offs[y]):
+        return False
+    _, h, w, _ = g.tensors[x].shape
+    # Per layer the plane is the whole map; a tile's is checked per read (_read).
+    return sc >= (1 if offs is lay.patch_offsets else depthwise_inplace_scratch(h, w))
 
 
 def c_buf(offset: int, v: tuple[int, int, int]) -> str:
@@ -78,8 +99,10 @@ def layer_entry(g: Graph, op: Op, sym: str, data: OpData, lay: ArenaLayout, stag
     out_off = lay.offsets.get(op.outputs[0], lay.patch_offsets.get(op.outputs[0], 0))
     out_bytes = out[0] * out[1] * out[2]
     gather = 0
+    inplace = in_place_kernel(g, op, lay)
+    pixel = ins[0][2] if inplace else 0
     for i, (o, v) in enumerate(zip(offs, ins)):
-        if not in_stage and needs_copy(op, o, v[0] * v[1] * v[2], out_off, out_bytes):
+        if not in_stage and needs_copy(op, o, v[0] * v[1] * v[2], out_off, out_bytes, pixel if i == 0 else 0):
             if i != 0:
                 raise UnsupportedModelError(f"{op.name}: input {i} aliases the output")
             gather = 1
@@ -87,7 +110,7 @@ def layer_entry(g: Graph, op: Op, sym: str, data: OpData, lay: ArenaLayout, stag
     text = f"static const eng_buf {sym}_inputs[{len(ins)}] = {{" + ", ".join(
         c_buf(o, v) for o, v in zip(offs, ins)) + "};\n"
     sc = lay.scratch.get(op.name, [0, 0])
-    entry = c_init({"kind": C_KIND[op.kind], "name": c_string(op.name), "params": data.params,
+    entry = c_init({"kind": ALIAS_SAFE_PIXELS[op.kind] if inplace else C_KIND[op.kind], "name": c_string(op.name), "params": data.params,
                     "filter": data.filter, "bias": data.bias, "n_inputs": len(ins), "inputs": f"{sym}_inputs",
                     "output": c_buf(out_off, out), "scratch_offset": sc[0], "scratch_size": sc[1],
                     "gather_input": gather})
@@ -112,7 +135,11 @@ def _read(g: Graph, op: Op, i: int, inp: dict, tile: dict, lay: ArenaLayout, wri
     y0, x0 = region[0] - held[0], region[2] - held[2]
     h, w = region[1] - region[0], _width(region)
     start = src + (y0 * _width(held) + x0) * c
-    gather = not (x0 == 0 and w == _width(held)) or needs_copy(op, start, h * w * c, *write)
+    pixel = c if i == 0 and in_place_kernel(g, op, lay) else 0
+    if pixel and lay.scratch[op.name][1] < depthwise_inplace_scratch(h, w):
+        raise UnsupportedModelError(f"{op.name}: in-place scratch {lay.scratch[op.name][1]} B < the tile's "
+                                    f"{h}x{w} plane")
+    gather = not (x0 == 0 and w == _width(held)) or needs_copy(op, start, h * w * c, *write, pixel)
     fields = {"src_offset": src, "src_w": _width(held), "y0": y0, "x0": x0, "h": h, "w": w,
               "gather": int(gather), "pads": c_pads(inp["pad"])}
     return fields, (h * w * c if gather else 0)

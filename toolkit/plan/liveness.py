@@ -9,7 +9,8 @@ In place: an op of kind depthwise or add (when `in_place`), clamp or reshape (al
 fused into its producer's requantization, a reshape is a view; TFLM aliases both too) writes its
 output over one of its inputs when that input (with everything already aliased to it) dies at
 this op. Aliased tensors
-share one buffer of the larger size. Scratch (`scratch_bytes`) is a buffer alive for one step.
+share one buffer of the larger size. Scratch (`scratch_bytes`) is a buffer alive for one step; an
+aliased depthwise gets the scratch of the in-place kernel (one input channel plane, H * W bytes).
 
 Sizes are the int8 deployment's: one byte per element whatever the Graph's float dtype, four for
 int32 tensors.
@@ -112,7 +113,7 @@ def build_buffers(graph: Graph, ops: list[Op], sizes: dict[str, int], external: 
         for t in ins:
             buffer_for(t)
         out = op.outputs[0]
-        aliased = False
+        aliased = None
         if (op.kind in ALWAYS_IN_PLACE or in_place and op.kind in IN_PLACE_KINDS) and out not in external:
             for t in ins:
                 b = groups[group_of[t]]
@@ -121,12 +122,13 @@ def build_buffers(graph: Graph, ops: list[Op], sizes: dict[str, int], external: 
                     b.size = max(b.size, sizes[out])
                     b.last = max(b.last, last[out])
                     group_of[out] = group_of[t]
-                    aliased = True
+                    aliased = t
                     break
-        for t in op.outputs if not aliased else op.outputs[1:]:
+        for t in op.outputs if aliased is None else op.outputs[1:]:
             if t not in external:
                 buffer_for(t)
-        s = scratch_bytes(graph, op)
+        s = scratch_bytes(graph, op, in_place=aliased is not None,
+                          input_bytes=sizes[aliased] if aliased is not None else None)
         if s:
             scratch.append(Buffer(s, step, step, [], scratch_of=op.name))
     return groups + scratch

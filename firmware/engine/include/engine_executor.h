@@ -30,7 +30,9 @@ typedef enum {
     ENG_OP_AVGPOOL = 5,
     ENG_OP_PAD = 6,
     ENG_OP_CONCAT = 7,
-    ENG_OP_REQUANT = 8 /* reshape, clamp: elementwise requantize + clamp, may run in place */
+    ENG_OP_REQUANT = 8, /* reshape, clamp: elementwise requantize + clamp, may run in place */
+    ENG_OP_DEPTHWISE_INPLACE = 9 /* depthwise whose output the planner aliased onto its input:
+                                  * eng_depthwise_inplace_s8, scratch = one input channel plane */
 } eng_op_kind;
 
 /* A tensor in the arena (per-layer execution): byte offset and NHWC shape (batch 1). */

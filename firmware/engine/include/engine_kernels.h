@@ -114,6 +114,15 @@ eng_status eng_depthwise_s8(const eng_ctx *ctx, const eng_conv_params *params, c
 int32_t eng_depthwise_s8_scratch_size(const eng_conv_params *params, const eng_tensor *input,
                                       const eng_tensor *output);
 
+/* The same depthwise convolution, but the output may overlap the input (the planner's in-place
+ * aliasing): output->data - input->data must be a multiple of c (same start, or whole rows apart).
+ * One channel at a time, that channel's input plane is saved in ctx->buf (input->h * input->w bytes)
+ * before its outputs are written (TinyEngine style). Bit-exact with eng_depthwise_s8. */
+eng_status eng_depthwise_inplace_s8(const eng_ctx *ctx, const eng_conv_params *params, const eng_tensor *input,
+                                    const int8_t *filter, const int32_t *bias, eng_tensor *output);
+int32_t eng_depthwise_inplace_s8_scratch_size(const eng_conv_params *params, const eng_tensor *input,
+                                              const eng_tensor *output);
+
 eng_status eng_fc_s8(const eng_ctx *ctx, const eng_fc_params *params, const eng_tensor *input,
                      const int8_t *filter, const int32_t *bias, eng_tensor *output);
 int32_t eng_fc_s8_scratch_size(const eng_fc_params *params, const eng_tensor *input, const eng_tensor *output);

@@ -23,6 +23,19 @@ int32_t eng_depthwise_s8_scratch_size(const eng_conv_params *params, const eng_t
     return 0;
 }
 
+/* In-place depthwise (kernels/depthwise_inplace.c, both builds): one input channel plane, h * w int8
+ * (toolkit/plan/scratch.py: scratch_bytes(..., in_place=True)). */
+int32_t eng_depthwise_inplace_s8_scratch_size(const eng_conv_params *params, const eng_tensor *input,
+                                              const eng_tensor *output)
+{
+    (void)params;
+    (void)output;
+    if (input == 0) {
+        return 0;
+    }
+    return input->h * input->w;
+}
+
 int32_t eng_fc_s8_scratch_size(const eng_fc_params *params, const eng_tensor *input, const eng_tensor *output)
 {
     (void)params;
