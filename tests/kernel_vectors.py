@@ -168,6 +168,36 @@ def cases_from_graph(g: Graph, inputs: dict[str, np.ndarray]) -> list[Case]:
 
 # --------------------------------------------------------------------------- synthetic single ops
 
+def tile_cases(g: Graph, values: dict[str, np.ndarray], max_cases: int = 40) -> list[Case]:
+    """Patch tiles of a graph's conv/depthwise/maxpool layers, as patch execution runs them: a
+    top-left and a bottom-right tile each, padding kept only on the image sides the tile touches.
+    `values` holds every tensor of a golden run (run_graph(..., keep=True)); each tile's expected
+    output is checked to equal the slice of the full layer before it becomes a case."""
+    cases = []
+    for op in g.ops:
+        if op.kind not in (OpKind.CONV, OpKind.DEPTHWISE, OpKind.MAXPOOL) or len(cases) > max_cases:
+            continue
+        x = values[op.inputs[0]]
+        a = op.attrs
+        (kh, kw), (sh, sw) = a.kernel, a.stride
+        dh, dw = getattr(a, "dilation", (1, 1))
+        t, l, _, _ = a.pads
+        ho, wo = g.tensors[op.outputs[0]].shape[1:3]
+        if ho < 4 or wo < 4:
+            continue
+        for y0, x0 in ((0, 0), (ho // 2, wo // 2)):
+            th, tw = ho - y0 if y0 else ho // 2, wo - x0 if x0 else wo // 2
+            iy0, ix0 = y0 * sh - t, x0 * sw - l
+            iy1, ix1 = iy0 + (th - 1) * sh + (kh - 1) * dh + 1, ix0 + (tw - 1) * sw + (kw - 1) * dw + 1
+            pads = (max(0, -iy0), max(0, -ix0), max(0, iy1 - x.shape[1]), max(0, ix1 - x.shape[2]))
+            patch = x[:, max(0, iy0):min(iy1, x.shape[1]), max(0, ix0):min(ix1, x.shape[2]), :]
+            want = golden.KERNELS[op.kind](g, op, patch, out_hw=(th, tw), pads=pads)
+            full = values[op.outputs[0]][:, y0:y0 + th, x0:x0 + tw, :]
+            assert np.array_equal(want, full), op.name  # golden patch == slice of the full layer
+            cases.append(case_for_op(g, op, [patch], want, f"{op.name} tile {y0},{x0}", out_hw=(th, tw), pads=pads))
+    return cases + [in_place(c) for c in cases if c.op == "depthwise"]  # the same tiles, output over input
+
+
 def _act(name, shape, rng, layout=Layout.SPATIAL, scale=None, zp=None) -> Tensor:
     scale = F32(rng.uniform(0.005, 0.1)) if scale is None else F32(scale)
     zp = int(rng.integers(-128, 128)) if zp is None else zp

@@ -180,32 +180,8 @@ def test_blazeface_patches_of_real_layers(runners, blazeface, tmp_path):
     """Tiles of BlazeFace's conv/depthwise/maxpool layers with padding only at the image borders."""
     g = blazeface
     values = golden.run_graph(g, _graph_inputs(g, np.random.default_rng(5)), keep=True)
-    cases = []
-    for op in g.ops:
-        if op.kind not in (OpKind.CONV, OpKind.DEPTHWISE, OpKind.MAXPOOL) or len(cases) > 40:
-            continue
-        x = values[op.inputs[0]]
-        a = op.attrs
-        (kh, kw), (sh, sw) = a.kernel, a.stride
-        dh, dw = getattr(a, "dilation", (1, 1))
-        t, l, b, r = a.pads
-        ho, wo = g.tensors[op.outputs[0]].shape[1:3]
-        if ho < 4 or wo < 4:
-            continue
-        # Top-left and bottom-right quarter-ish tiles: pads kept only on the image sides they touch.
-        for y0, x0 in ((0, 0), (ho // 2, wo // 2)):
-            th, tw = ho - y0 if y0 else ho // 2, wo - x0 if x0 else wo // 2
-            iy0, ix0 = y0 * sh - t, x0 * sw - l
-            iy1, ix1 = iy0 + (th - 1) * sh + (kh - 1) * dh + 1, ix0 + (tw - 1) * sw + (kw - 1) * dw + 1
-            pads = (max(0, -iy0), max(0, -ix0), max(0, iy1 - x.shape[1]), max(0, ix1 - x.shape[2]))
-            patch = x[:, max(0, iy0):min(iy1, x.shape[1]), max(0, ix0):min(ix1, x.shape[2]), :]
-            fn = golden.KERNELS[op.kind]
-            want = fn(g, op, patch, out_hw=(th, tw), pads=pads)
-            full = values[op.outputs[0]][:, y0:y0 + th, x0:x0 + tw, :]
-            assert np.array_equal(want, full), op.name  # golden patch == slice of the full layer
-            cases.append(kv.case_for_op(g, op, [patch], want, f"{op.name} tile {y0},{x0}", out_hw=(th, tw), pads=pads))
-    assert len(cases) >= 10
-    cases += [kv.in_place(c) for c in cases if c.op == "depthwise"]  # the same tiles, output over input
+    cases = kv.tile_cases(g, values)
+    assert sum(c.op != "depthwise_inplace" for c in cases) >= 10
     check_all(runners, tmp_path, cases, "patches")
 
 
