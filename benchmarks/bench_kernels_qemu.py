@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from toolkit.emulator import qemu_binary, run_semihosted  # noqa: E402
+from toolkit.errors import ToolkitError  # noqa: E402
+
 ENV = "qemu_an500_kernel_bench"
 ELF = REPO / ".pio" / "build" / ENV / "program.elf"
 
@@ -44,32 +47,21 @@ def build() -> None:
         sys.exit(f"pio run -e {ENV} failed:\n{r.stdout[-3000:]}{r.stderr[-2000:]}")
 
 
-def run_once(qemu: str) -> str:
-    cmd = [qemu, "-M", "mps2-an500", "-display", "none", "-monitor", "none",
-           "-semihosting-config", "enable=on,target=native", "-kernel", str(ELF),
-           "-icount", "shift=6,align=off,sleep=off", "-serial", "stdio"]
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def run_once() -> str:
     try:
-        out, _ = proc.communicate(timeout=300)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, _ = proc.communicate()
-        sys.exit(f"QEMU timed out:\n{out[-2000:]}")
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    if proc.returncode != 0 or "DONE" not in out:
-        sys.exit(f"benchmark image failed (exit {proc.returncode}):\n{out[-2000:]}")
+        rc, out = run_semihosted(ELF, timeout=300)
+    except ToolkitError as exc:
+        sys.exit(str(exc))
+    if rc != 0 or "DONE" not in out:
+        sys.exit(f"benchmark image failed (exit {rc}):\n{out[-2000:]}")
     return out
 
 
 def main() -> None:
-    qemu = shutil.which("qemu-system-arm")
-    if qemu is None:
+    if qemu_binary() is None:
         sys.exit("qemu-system-arm not installed")
     build()
-    out1, out2 = run_once(qemu), run_once(qemu)
+    out1, out2 = run_once(), run_once()
     rows = re.findall(r"BENCH name=(\S+) macs=(\d+) ref_instr=(\d+) dsp_instr=(\d+) match=(\d)", out1)
     print("Engine kernels on QEMU mps2-an500 (Cortex-M7), -icount shift=6,align=off,sleep=off; arm-none-eabi-gcc "
           "-O2 -ffp-contract=off")

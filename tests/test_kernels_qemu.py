@@ -26,42 +26,27 @@ import pytest
 import kernel_vectors as kv
 from test_kernels import _graph_inputs, _photo, blazeface, pio_run, small_cnn  # noqa: F401 (fixtures)
 from toolkit import golden
+from toolkit.emulator import qemu_binary, run_semihosted
+from toolkit.errors import ToolkitError
 
 REPO = Path(__file__).resolve().parent.parent
 ENV = "qemu_an500_kernel_tests"
 ELF = REPO / ".pio" / "build" / ENV / "program.elf"
-QEMU = shutil.which("qemu-system-arm")
 DSP_OPS = {"conv", "depthwise", "depthwise_inplace", "fc"}
 F746_RAM = 320 * 1024
 TIMEOUT = 600
 
 
-def qemu_cmd(elf: Path, args: str) -> list[str]:
-    return [QEMU, "-M", "mps2-an500", "-display", "none", "-monitor", "none",
-            "-semihosting-config", "enable=on,target=native", "-kernel", str(elf), "-append", args,
-            "-icount", "shift=6,align=off,sleep=off", "-serial", "stdio"]
-
-
 def run_qemu(elf: Path, args: str, timeout: float = TIMEOUT) -> tuple[int, str]:
-    """Runs the image to its semihosting exit; returns (exit code, UART output). Kills QEMU on any exit."""
-    proc = subprocess.Popen(qemu_cmd(elf, args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, errors="replace")
     try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, _ = proc.communicate()
-        pytest.fail(f"QEMU did not exit within {timeout} s:\n{out[-3000:]}")
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    return proc.returncode, out
+        return run_semihosted(elf, args, timeout)
+    except ToolkitError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
 def firmware() -> Path:
-    if QEMU is None:
+    if qemu_binary() is None:
         pytest.skip("qemu-system-arm not installed (apt-get install qemu-system-arm)")
     r = pio_run(ENV)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
