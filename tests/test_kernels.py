@@ -167,10 +167,7 @@ def test_synthetic_single_ops(runners, tmp_path):
 
 def test_blazeface_every_op_real_and_random_input(runners, blazeface, tmp_path):
     g = blazeface
-    rng = np.random.default_rng(3)
-    _, h, w, c = g.tensors[g.inputs[0]].shape  # IR NHWC
-    cases = kv.cases_from_graph(g, _graph_inputs(g, rng, _photo((1, c, h, w))))
-    cases += kv.cases_from_graph(g, _graph_inputs(g, rng))
+    cases = real_and_random_cases(g)
     kinds = {op.kind for op in g.ops}
     assert {OpKind.CONV, OpKind.DEPTHWISE, OpKind.ADD, OpKind.MAXPOOL, OpKind.PAD} <= kinds
     check_all(runners, tmp_path, cases, "blazeface")
@@ -187,12 +184,25 @@ def test_blazeface_patches_of_real_layers(runners, blazeface, tmp_path):
 
 def test_small_cnn_every_op(runners, small_cnn, tmp_path):
     g = small_cnn
-    rng = np.random.default_rng(11)
     assert {OpKind.FC, OpKind.AVGPOOL, OpKind.CONCAT, OpKind.PAD, OpKind.RESHAPE} <= {op.kind for op in g.ops}
+    check_all(runners, tmp_path, small_cnn_cases(g), "small_cnn")
+
+
+def real_and_random_cases(g) -> list:
+    """Every op of a graph, fed from a real photo and from a seeded random input (host and QEMU)."""
+    rng = np.random.default_rng(3)
+    _, h, w, c = g.tensors[g.inputs[0]].shape  # IR NHWC
+    cases = kv.cases_from_graph(g, _graph_inputs(g, rng, _photo((1, c, h, w))))
+    return cases + kv.cases_from_graph(g, _graph_inputs(g, rng))
+
+
+def small_cnn_cases(g) -> list:
+    """Every op of the small CNN, for a real photo and two seeded random inputs (host and QEMU)."""
+    rng = np.random.default_rng(11)
     cases = []
     for i in range(3):
         cases += kv.cases_from_graph(g, _graph_inputs(g, rng, _photo((1, 3, 16, 16)) if i == 0 else None))
-    check_all(runners, tmp_path, cases, "small_cnn")
+    return cases
 
 
 def test_runner_reports_a_wrong_expected_value(runners, tmp_path):

@@ -24,7 +24,8 @@ import numpy as np
 import pytest
 
 import kernel_vectors as kv
-from test_kernels import _graph_inputs, _photo, blazeface, pio_run, small_cnn  # noqa: F401 (fixtures)
+from test_kernels import (_graph_inputs, blazeface, pio_run, real_and_random_cases, small_cnn,  # noqa: F401 (fixtures)
+                          small_cnn_cases)
 from toolkit import golden
 from toolkit.emulator import qemu_binary, run_semihosted
 from toolkit.errors import ToolkitError
@@ -79,11 +80,7 @@ def test_synthetic_single_ops(firmware, tmp_path):
 
 
 def test_blazeface_every_op_real_and_random_input(firmware, blazeface, tmp_path):
-    g = blazeface
-    rng = np.random.default_rng(3)
-    _, h, w, c = g.tensors[g.inputs[0]].shape
-    cases = kv.cases_from_graph(g, _graph_inputs(g, rng, _photo((1, c, h, w))))
-    cases += kv.cases_from_graph(g, _graph_inputs(g, rng))
+    cases = real_and_random_cases(blazeface)
     assert sum(c.op in DSP_OPS for c in cases) > 50
     check_all_qemu(firmware, tmp_path, cases, "blazeface")
 
@@ -98,11 +95,7 @@ def test_blazeface_patches_of_real_layers(firmware, blazeface, tmp_path):
 
 
 def test_small_cnn_every_op(firmware, small_cnn, tmp_path):
-    g = small_cnn
-    rng = np.random.default_rng(11)
-    cases = []
-    for i in range(3):
-        cases += kv.cases_from_graph(g, _graph_inputs(g, rng, _photo((1, 3, 16, 16)) if i == 0 else None))
+    cases = small_cnn_cases(small_cnn)
     assert {"fc", "conv", "depthwise"} <= {c.op for c in cases}
     check_all_qemu(firmware, tmp_path, cases, "small_cnn")
 
