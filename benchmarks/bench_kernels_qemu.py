@@ -20,7 +20,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from toolkit.emulator import qemu_binary, run_semihosted  # noqa: E402
+from toolkit.targets.emulator import qemu_binary, run_semihosted  # noqa: E402
 from toolkit.errors import ToolkitError  # noqa: E402
 
 ENV = "qemu_an500_kernel_bench"

@@ -27,7 +27,7 @@ import kernel_vectors as kv
 from test_kernels import (_graph_inputs, blazeface, pio_run, real_and_random_cases, small_cnn,  # noqa: F401 (fixtures)
                           small_cnn_cases)
 from toolkit import golden
-from toolkit.emulator import qemu_binary, run_semihosted
+from toolkit.targets.emulator import qemu_binary, run_semihosted
 from toolkit.errors import ToolkitError
 
 REPO = Path(__file__).resolve().parent.parent

@@ -122,6 +122,9 @@ static eng_status run_stage(const eng_model *m, uint8_t *arena, const eng_hooks 
     const eng_patch_stage *st = m->patch;
     int32_t tile, i;
     for (tile = 0; tile < st->n_tiles; tile++) {
+        if (hooks && hooks->tile) {
+            hooks->tile(hooks->user, tile);
+        }
         for (i = 0; i < st->n_ops; i++) {
             const eng_tile_op *t = &st->tiles[tile].ops[i];
             if (!t->run) {

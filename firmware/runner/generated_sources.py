@@ -10,6 +10,10 @@ import os
 Import("env")  # noqa: F821 (SCons)
 
 gen = os.environ.get("TOOLKIT_GEN_DIR")
+# What the firmware says about itself in INFO (firmware/runtime/info.c): the board and a build id.
+for macro, var in (("PORT_BOARD", "TOOLKIT_BOARD"), ("FW_BUILD_ID", "TOOLKIT_BUILD_ID")):
+    if os.environ.get(var):
+        env.Append(CPPDEFINES=[(macro, env.StringifyMacro(os.environ[var]))])  # noqa: F821
 if gen:
     env.Append(CPPPATH=[gen])  # noqa: F821
     env.BuildSources(os.path.join("$BUILD_DIR", "generated"), gen)  # noqa: F821

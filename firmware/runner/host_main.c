@@ -67,7 +67,7 @@ static int32_t high_water(const uint8_t *arena, int32_t size)
 static int run_image(FILE *in, FILE *out, profile *prof, int64_t *ns, int32_t *hw)
 {
     const eng_model *m = &eng_model_data;
-    eng_hooks hooks = {before, after, prof};
+    eng_hooks hooks = {before, after, 0, prof};
     int32_t i;
     memset(eng_arena, PAINT, sizeof eng_arena);
     for (i = 0; i < m->n_inputs; i++) {

@@ -86,12 +86,15 @@ def render_source(g: Graph, plan: Plan, model_file: str, sha: str) -> tuple[str,
     return body, arena
 
 
-def render_header(g: Graph, model_file: str, sha: str, arena: int) -> str:
+def render_header(g: Graph, plan: Plan, model_file: str, sha: str, arena: int) -> str:
     guard = "MODEL_DATA_H"
+    n_tiles = len(plan.patch["tiles"]) if plan.patch else 0
     return (banner(model_file, sha) + f"#ifndef {guard}\n#define {guard}\n\n#include <stdint.h>\n\n"
             '#include "engine_executor.h"\n\n'
             f"#define ENG_MODEL_NAME {c_string(g.name)}\n#define ENG_ARENA_SIZE {arena}\n"
-            f"#define ENG_MODEL_{c_ident(g.name).upper()} 1\n\n"
+            f"#define ENG_MODEL_{c_ident(g.name).upper()} 1\n"
+            f"#define ENG_N_OPS {len(g.ops)}\n#define ENG_N_TILES {n_tiles}\n"
+            f"#define ENG_N_INPUTS {len(g.inputs)}\n#define ENG_N_OUTPUTS {len(g.outputs)}\n\n"
             "extern uint8_t eng_arena[ENG_ARENA_SIZE];\nextern const eng_model eng_model_data;\n\n"
             f"#endif /* {guard} */\n")
 
@@ -105,5 +108,5 @@ def generate(graph: Graph, plan: Plan, out_dir: str | Path, model_path: str | Pa
     source, arena = render_source(graph, plan, model_file, sha)
     paths = [out / "model_data.c", out / "model_data.h"]
     paths[0].write_text(source)
-    paths[1].write_text(render_header(graph, model_file, sha, arena))
+    paths[1].write_text(render_header(graph, plan, model_file, sha, arena))
     return paths

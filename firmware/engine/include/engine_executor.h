@@ -113,10 +113,12 @@ typedef struct {
     const eng_io *outputs;
 } eng_model;
 
-/* Optional per-op hooks (profiling): called around every op run (per tile in the patch stage). */
+/* Optional hooks (profiling): before/after every op run (per tile in the patch stage), and at the
+ * start of each tile of the patch stage. Any of them may be NULL. */
 typedef struct {
     void (*before)(void *user, int32_t op);
     void (*after)(void *user, int32_t op);
+    void (*tile)(void *user, int32_t tile);
     void *user;
 } eng_hooks;
 

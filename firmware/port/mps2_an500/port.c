@@ -19,13 +19,22 @@
 #define UART_DATA REG(UART0_BASE + 0x00)
 #define UART_STATE REG(UART0_BASE + 0x04) /* bit0 TX full, bit1 RX full */
 #define UART_CTRL REG(UART0_BASE + 0x08)  /* bit0 TX enable, bit1 RX enable */
+#define UART_INTSTATUS REG(UART0_BASE + 0x0C) /* write 1 to clear: bit0 TX, bit1 RX */
 #define UART_BAUDDIV REG(UART0_BASE + 0x10)
+#define UART_CTRL_TX_EN 1u
+#define UART_CTRL_RX_EN 2u
+#define UART_CTRL_RX_INT_EN 8u
+#define UART_STATE_RX_FULL 2u
+#define UART_STATE_RX_OVERRUN 8u
+#define NVIC_ISER0 REG(0xE000E100u)
+#define UART0_RX_IRQ 0u /* QEMU mps2: UART n RX is IRQ 2n, TX 2n+1 */
 
 #define TIMER0_BASE 0x40000000u
 #define TIMER_CTRL REG(TIMER0_BASE + 0x00)
 #define TIMER_VALUE REG(TIMER0_BASE + 0x04)
 #define TIMER_RELOAD REG(TIMER0_BASE + 0x08)
 
+#define SCB_AIRCR REG(0xE000ED0Cu)
 #define SCB_CFSR REG(0xE000ED28u)
 #define SCB_HFSR REG(0xE000ED2Cu)
 #define SCB_MMFAR REG(0xE000ED34u)
@@ -34,16 +43,51 @@
 /* Linker symbols (f746.ld). */
 extern uint32_t __stack_limit[], __stack_top[];
 extern char __heap_start[], __heap_end[];
+extern char __data_start[], __data_end[], __data_load[], __bss_end[];
+extern char __flash_start[], __flash_size[], __ram_size[];
+
+#ifndef PORT_BOARD
+#define PORT_BOARD "nucleo-f746zg"
+#endif
+const char port_board_name[] = PORT_BOARD;
+const int port_emulated = 1;
+const char port_counter_unit[] = "instructions";
 
 int main(int argc, char **argv);
 void port_main(void);
 void port_fault(uint32_t ipsr);
 
 /* ------------------------------------------------------------------ UART, timer */
-void port_uart_init(void)
+/* Receive ring buffer, filled by the RX interrupt. A power of two; larger than one protocol frame
+ * (the host never has more than one in flight, see firmware/runtime/protocol.h). */
+#define RX_RING 2048u
+static volatile uint8_t rx_ring[RX_RING];
+static volatile uint32_t rx_head, rx_tail, rx_overruns;
+
+void UART0RX_Handler(void);
+void UART0RX_Handler(void)
+{
+    while (UART_STATE & UART_STATE_RX_FULL) {
+        const uint8_t b = (uint8_t)UART_DATA;
+        if (rx_head - rx_tail < RX_RING) {
+            rx_ring[rx_head % RX_RING] = b;
+            rx_head++;
+        } else {
+            rx_overruns++;
+        }
+    }
+    if (UART_STATE & UART_STATE_RX_OVERRUN) {
+        UART_STATE = UART_STATE_RX_OVERRUN; /* write 1 to clear */
+        rx_overruns++;
+    }
+    UART_INTSTATUS = 2u;
+}
+
+static void uart_init(void)
 {
     UART_BAUDDIV = 16; /* >= 16 required; the rate itself is ignored by QEMU */
-    UART_CTRL = 3;
+    UART_CTRL = UART_CTRL_TX_EN | UART_CTRL_RX_EN | UART_CTRL_RX_INT_EN;
+    NVIC_ISER0 = 1u << UART0_RX_IRQ;
 }
 
 void port_uart_putc(char c)
@@ -53,11 +97,46 @@ void port_uart_putc(char c)
     UART_DATA = (uint8_t)c;
 }
 
+void port_uart_write(const uint8_t *buf, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        port_uart_putc((char)buf[i]);
+    }
+}
+
+size_t port_uart_read(uint8_t *buf, size_t max)
+{
+    size_t n = 0;
+    while (n < max && rx_tail != rx_head) {
+        buf[n++] = rx_ring[rx_tail % RX_RING];
+        rx_tail++;
+    }
+    return n;
+}
+
+void port_wait_for_rx(void)
+{
+    /* Interrupts masked around the test so that a byte arriving between it and WFI still wakes
+     * the core (WFI wakes on a pending interrupt even with PRIMASK set). */
+    __asm__ volatile("cpsid i" ::: "memory");
+    if (rx_tail == rx_head) {
+        UART0RX_Handler();
+    }
+    __asm__ volatile("cpsie i" ::: "memory");
+}
+
+uint32_t port_uart_overruns(void)
+{
+    return rx_overruns;
+}
+
 int port_uart_getc(void)
 {
-    while (!(UART_STATE & 2u)) {
+    uint8_t b;
+    while (port_uart_read(&b, 1) == 0) {
+        port_wait_for_rx();
     }
-    return (int)(UART_DATA & 0xFFu);
+    return b;
 }
 
 static void uart_puts(const char *s)
@@ -89,9 +168,9 @@ uint32_t port_ticks(void)
     return 0xFFFFFFFFu - TIMER_VALUE; /* down counter -> up counter */
 }
 
-uint32_t port_ticks_to_instructions(uint32_t ticks)
+uint64_t port_ticks_to_units(uint32_t ticks)
 {
-    return (uint32_t)(((uint64_t)ticks * 40u + 32u) / 64u);
+    return ((uint64_t)ticks * 40u + 32u) / 64u;
 }
 
 /* ------------------------------------------------------------------ memory */
@@ -107,6 +186,26 @@ uint32_t port_stack_high_water(void)
 uint32_t port_stack_size(void)
 {
     return (uint32_t)((const char *)__stack_top - (const char *)__stack_limit);
+}
+
+uint32_t port_static_ram_bytes(void)
+{
+    return (uint32_t)(__bss_end - __data_start);
+}
+
+uint32_t port_ram_bytes(void)
+{
+    return (uint32_t)(uintptr_t)__ram_size;
+}
+
+uint32_t port_flash_used_bytes(void)
+{
+    return (uint32_t)(__data_load + (__data_end - __data_start) - __flash_start);
+}
+
+uint32_t port_flash_bytes(void)
+{
+    return (uint32_t)(uintptr_t)__flash_size;
 }
 
 static char *heap_brk = __heap_start;
@@ -301,7 +400,16 @@ void _exit(int code)
     port_exit(code);
 }
 
-/* ------------------------------------------------------------------ exit, faults, entry */
+/* ------------------------------------------------------------------ reset, exit, faults, entry */
+void port_reset(void)
+{
+    __asm__ volatile("dsb" ::: "memory");
+    SCB_AIRCR = 0x05FA0004u; /* VECTKEY | SYSRESETREQ: QEMU reloads the image and restarts */
+    __asm__ volatile("dsb" ::: "memory");
+    for (;;) {
+    }
+}
+
 void port_exit(int code)
 {
     fflush(stdout);
@@ -339,7 +447,7 @@ void port_main(void)
 {
     static char *argv[9];
     int argc = 0;
-    port_uart_init();
+    uart_init();
     timer_init();
     /* stdout's buffer static, not malloc'ed at the first printf: a long-lived block in the middle of
      * the heap would fragment it (320 KB hold the largest kernel test cases only unfragmented). */

@@ -22,7 +22,8 @@ __isr_vector:
     .word 0
     .word PendSV_Handler
     .word SysTick_Handler
-    .rept 32                        /* external interrupts: none enabled */
+    .word UART0RX_Handler           /* IRQ 0: UART0 RX (port.c) */
+    .rept 31                        /* other external interrupts: none enabled */
     .word Default_Handler
     .endr
 
@@ -96,5 +97,7 @@ Default_Handler:
     .thumb_set DebugMon_Handler, Default_Handler
     .weak PendSV_Handler
     .thumb_set PendSV_Handler, Default_Handler
+    .weak UART0RX_Handler
+    .thumb_set UART0RX_Handler, Default_Handler
     .weak SysTick_Handler
     .thumb_set SysTick_Handler, Default_Handler

@@ -3,7 +3,7 @@
  * DSP kernels (eng_*, firmware/engine/kernels_dsp), same inputs, back to back in one image.
  * Prints one line per layer:
  *   BENCH name=<layer> macs=<n> ref_instr=<n> dsp_instr=<n> match=<1 iff both outputs are identical>
- * Instruction counts come from CMSDK timer 0 (port_ticks_to_instructions): emulated instructions,
+ * Instruction counts come from CMSDK timer 0 (port_ticks_to_units): emulated instructions,
  * not cycles. MACs are nominal (Ho*Wo*Cout*KH*KW*Cin, taps in the padding included). Data: seeded
  * pseudo-random int8 weights/inputs, int32 bias, per-channel float multipliers. */
 #include <stdint.h>
@@ -84,7 +84,7 @@ static uint32_t hash(const int8_t *p, uint32_t n)
 static void report(const char *name, uint32_t macs, uint32_t ref_ticks, uint32_t dsp_ticks, int match)
 {
     printf("BENCH name=%s macs=%lu ref_instr=%lu dsp_instr=%lu match=%d\n", name, (unsigned long)macs,
-           (unsigned long)port_ticks_to_instructions(ref_ticks), (unsigned long)port_ticks_to_instructions(dsp_ticks),
+           (unsigned long)port_ticks_to_units(ref_ticks), (unsigned long)port_ticks_to_units(dsp_ticks),
            match);
 }
 
@@ -172,7 +172,7 @@ int main(int argc, char **argv)
     (void)argv;
     /* Timer read overhead (two back-to-back reads), reported, not subtracted. */
     uint32_t t0 = port_ticks(), t1 = port_ticks();
-    printf("TIMER overhead_instr=%lu\n", (unsigned long)port_ticks_to_instructions(t1 - t0));
+    printf("TIMER overhead_instr=%lu\n", (unsigned long)port_ticks_to_units(t1 - t0));
     bench_conv("conv1x1_16x16x64_128", CONV, 16, 16, 64, 128, 1, 1, 0);
     bench_conv("conv1x1_28x28x32_192", CONV, 28, 28, 32, 192, 1, 1, 0);
     bench_conv("dw3x3_28x28x128", DEPTHWISE, 28, 28, 128, 128, 3, 1, 1);
