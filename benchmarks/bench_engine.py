@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from toolkit import golden, zoo  # noqa: E402
 from toolkit.codegen import generate  # noqa: E402
-from toolkit.deploy import build_host, int8_model, make_plan  # noqa: E402
+from toolkit.build import build  # noqa: E402
+from toolkit.deploy import int8_model, make_plan  # noqa: E402
 from toolkit.modelarg import parse_grid, resolve_model  # noqa: E402
 from toolkit.importer import load_graph  # noqa: E402
 from toolkit.ir import OpKind, macs  # noqa: E402
@@ -66,7 +67,7 @@ def main() -> None:
         g = load_graph(cached if cached.exists() else int8_model(path, sample, None, work / "model.int8.onnx", 64))
         plan = make_plan(g, args.split, parse_grid(args.patches), None)
         generate(g, plan, work / "gen", path)
-        program = build_host(work / "gen", work / "pio", extra_flags="-DENG_CALLGRIND_PER_OP")
+        program = build("host", work / "pio", work / "gen", extra_flags="-DENG_CALLGRIND_PER_OP")
         x = zoo.load_image_set(sample.test_dir(), sample.preprocess, 1).inputs
         ir = per_op_ir(program, g, golden.quantize_inputs(g, {sample.input_name: x}), work)
     rows: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # instructions, MACs, ops

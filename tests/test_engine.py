@@ -10,7 +10,8 @@ import pytest
 from engine_cases import SAMPLE_NAMES, load_case, schedules
 from toolkit import golden
 from toolkit.codegen import generate
-from toolkit.deploy import build_host, run_host
+from toolkit.build import build
+from toolkit.targets.host import run_batch
 
 pytestmark = pytest.mark.slow  # all test images (Fashion-MNIST: 10000) over many schedules
 
@@ -25,8 +26,8 @@ def case(request):
 
 def run_engine(tmp, path, g, plan, inputs, env_name):
     generate(g, plan, tmp / "gen", path)
-    program = build_host(tmp / "gen", tmp / "pio", env_name)
-    return run_host(program, g, inputs, tmp)
+    program = build(env_name, tmp / "pio", tmp / "gen")
+    return run_batch(program, g, inputs, tmp)
 
 
 def assert_same(g, label, got, ref):

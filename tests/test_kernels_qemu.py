@@ -122,7 +122,7 @@ def test_linker_script_enforces_f746_limits(tmp_path, what, decl, message):
     src = tmp_path / f"{what}.c"
     src.write_text(decl + "\n")
     cmd = ["arm-none-eabi-gcc", "-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-sp-d16", "-mfloat-abi=hard", "-O2",
-           "-I", str(port), str(src), str(port / "port.c"), str(port / "startup.S"), "-T", str(port / "f746.ld"),
+           "-I", str(port.parent), str(src), str(port / "port.c"), str(port / "startup.S"), "-T", str(port / "f746.ld"),
            "--specs=nosys.specs", "-o", str(tmp_path / "a.elf")]
     ok = subprocess.run(cmd, capture_output=True, text=True)
     assert ok.returncode != 0 and message in ok.stderr, ok.stderr

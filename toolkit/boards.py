@@ -20,6 +20,8 @@ class Board:
     flash_bytes: int
     reserved_sram_bytes: int
     platformio_offline_env: str
+    app_env: str | None = None        # PlatformIO env of the firmware application on this board
+    emulator_env: str | None = None   # ... on its emulated stand-in
     uart_baud: int | None = None
     pyocd_target: str | None = None
     platformio_env: str | None = None

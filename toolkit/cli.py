@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
 import click
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 
 from . import zoo
 from .boards import all_boards, get_board
-from .deploy import deploy_host, outputs_match_golden
-from .deploy import register as register_deploy
+from .deploy import deploy
 from .errors import ToolkitError
 from .importer import load_graph
 from .ir import macs
@@ -176,41 +177,81 @@ def samples():
         click.echo(f"{s.name:14s} {s.description}")
 
 
-@cli.command()
-@click.option("--model", default="blazeface", show_default=True, type=click.Choice(sorted(zoo.SAMPLES)))
-@click.option("--board", default="nucleo-f746zg", show_default=True, help="plan for this board's SRAM")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("build/demo"), show_default=True)
-def demo(model, board, out):
-    """The main job end to end on a sample: quantize with real images, verify against onnxruntime,
-    plan for BOARD's SRAM, generate C, build and run it on the host, check it bit for bit."""
-    out.mkdir(parents=True, exist_ok=True)
-    sample = zoo.SAMPLES[model]
-    int8 = default_int8_path(sample.onnx_path(), sample)
-    run_quantize(model, None, None, int8, out / f"{model}.quantize.json", "minmax", None)
-    budget = get_board(board).budget_bytes
-    console.print(f"deploying on the host build with the plan for {board} ({budget:,} B model budget)")
-    report = deploy_host(str(int8), budget=budget, report=out / f"{model}.deploy.json",
-                         build_dir=out / "deploy")
-    exact = outputs_match_golden(report["outputs"])
-    plan = report["plan"]
-    console.print(f"{model}: split {plan['split']}, grid {plan['grid']}, arena {plan['arena_bytes']:,} B; "
-                  f"{len(report['images'])} images on the host engine: "
-                  f"{'bit-exact with' if exact else 'DIFFERENT from'} the golden interpreter")
-    console.print(f"reports: {out / f'{model}.quantize.json'}, {out / f'{model}.deploy.json'}")
-    if not exact:
-        raise ToolkitError("the C engine's outputs differ from the golden interpreter's")
+@cli.command("deploy")
+@click.option("--board", default="host", show_default=True, type=click.Choice(sorted(all_boards())),
+              help="which board (boards/*.toml)")
+@click.option("--emulate", is_flag=True, help="run on the board's emulated stand-in (QEMU), not the board")
+@click.option("--model", required=True, help="sample name or ONNX file (float or int8 QDQ)")
+@click.option("--images", type=click.Path(path_type=Path),
+              help="images to run (default: the sample's test set)")
+@click.option("--calibration", type=click.Path(path_type=Path),
+              help="calibration images when the model is float (default: the sample's)")
+@click.option("--split", default=None, help="patch stage: 'auto' or the last op of the stage "
+              "(default: auto under the board's budget, per layer on the host)")
+@click.option("--patches", default=None, help="grid: N, RxC or auto (implies --split auto)")
+@click.option("--budget", type=int, default=None, help="SRAM budget in bytes for the model "
+              "(default: the board's SRAM minus stack and runtime, see `toolkit boards`)")
+@click.option("--limit", type=int, default=None, help="use at most this many images")
+@click.option("--build-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="write the report (JSON; the outputs archive goes next to the build)")
+def deploy_cmd(board, emulate, model, images, calibration, split, patches, budget, limit, build_dir, report_path):
+    """Quantize, plan under BOARD's SRAM, generate C, build, boot, run every image over serial,
+    check the outputs against the golden interpreter and report."""
+    rep = deploy(model, board, emulate, images, split, parse_grid(patches), budget, report_path, build_dir,
+                 calibration, limit, show_progress=True, log=lambda m: console.print(f"[dim]{m}[/dim]"))
+    print_deploy_summary(rep)
+    if report_path:
+        console.print(f"report: {report_path}")
+    if not rep.golden["bit_exact"]:
+        raise ToolkitError(f"{rep.golden['mismatched_elements']:,} of {rep.golden['elements']:,} output elements "
+                           f"({rep.golden['mismatched_images']} images) differ from the golden interpreter")
 
 
-register_deploy(cli)
+def print_deploy_summary(rep) -> None:
+    fw, m, lat, plan = rep.firmware, rep.measured, rep.latency, rep.plan
+    where = f"{rep.board}{' (emulated)' if rep.emulated else ''}"
+    table = Table(title=f"{rep.model} on {where}", show_header=False)
+    table.add_column("what")
+    table.add_column("figure")
+    of = lambda v, total: f"{v:,} B" + (f" of {total:,} B ({v / total:.0%})" if total else "")  # noqa: E731
+    table.add_row("schedule", f"split after {plan['split']}, {plan['grid'][0]}x{plan['grid'][1]} patches"
+                  if plan["grid"] else "per layer")
+    table.add_row("flash used", of(fw["flash_bytes"], fw["board_flash_bytes"]))
+    table.add_row("SRAM planned", f"{of(plan['firmware_arena_bytes'], fw['board_sram_bytes'])} arena "
+                  f"(plan {plan['arena_bytes']:,} B + staging {plan['staging_bytes']:,} B)")
+    if m["peak_sram_bytes"] is not None:
+        table.add_row("SRAM measured", f"{of(m['peak_sram_bytes'], fw['board_sram_bytes'])} peak = static "
+                      f"{m['static_ram_bytes']:,} B + stack {m['stack_peak_bytes']:,} B; arena high-water "
+                      f"{m['arena_high_water_bytes']:,} B")
+    else:
+        table.add_row("arena high-water", f"{m['arena_high_water_bytes']:,} B")
+    unit = lat["unit"] + (" (emulated, not cycles)" if lat["unit"] == "instructions" else "")
+    per = np.asarray(lat["per_image"], dtype=float)
+    table.add_row("latency per image", f"median {np.median(per):,.0f} {unit} (min {per.min():,.0f}, max {per.max():,.0f})")
+    slow = sorted(lat["per_layer"], key=lambda r: -r["value"])[:5]
+    total = sum(r["value"] for r in lat["per_layer"]) or 1
+    table.add_row("slowest layers", "\n".join(f"{r['op']} ({r['kind']}): {r['value']:,.0f} ({r['value'] / total:.0%})"
+                                             for r in slow))
+    g = rep.golden
+    table.add_row("vs golden interpreter", f"bit-exact on all {g['images']} images ({g['elements']:,} elements)"
+                  if g["bit_exact"] else f"{g['mismatched_elements']:,} elements differ on {g['mismatched_images']} images")
+    link = rep.link
+    table.add_row("link", f"{link['port']}: {link['bytes_sent']:,} B sent, {link['bytes_received']:,} B received "
+                  f"in {link['seconds']:.1f} s")
+    Console().print(table)
 
 
 def main() -> None:
+    # SIGTERM unwinds like Ctrl-C, so every emulator and link is closed on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         cli.main(standalone_mode=False)
     except ToolkitError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()

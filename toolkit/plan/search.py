@@ -15,6 +15,7 @@ Arguments:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from toolkit.ir import Graph, macs
 from toolkit.plan.liveness import Placement, plan_per_layer
@@ -117,12 +118,33 @@ def _choose(graph: Graph, cands: list[Candidate], budget: int | None) -> Candida
 
 def plan_graph(graph: Graph, budget_bytes: int | None = None, split: str | None = None,
                grid: int | tuple[int, int] | str | None = None, *, in_place: bool = True,
-               planner: str = "greedy", align: int = 4, stream_input: bool = False) -> Plan:
+               planner: str = "greedy", align: int = 4, stream_input: bool = False,
+               arena_of: Callable[[Plan], int] | None = None) -> Plan:
+    """`arena_of`: what a Plan really costs in the firmware (codegen's firmware_arena: the plan plus
+    anything the executor adds); with a budget, the search then checks that figure, not the plan's."""
     opts = dict(in_place=in_place, planner=planner, align=align)
     per_layer = plan_per_layer(graph, **opts)
     cands = _candidates(graph, split, grid, budget_bytes, dict(opts, stream_input=stream_input), per_layer)
+    if budget_bytes is not None and arena_of is not None:
+        return _choose_by_arena(graph, cands, per_layer, budget_bytes, opts, arena_of)
     chosen = _choose(graph, cands, budget_bytes)
     return _build_plan(graph, chosen, per_layer, budget_bytes, opts, cands)
+
+
+def _choose_by_arena(graph: Graph, cands: list[Candidate], per_layer: Placement, budget: int, opts,
+                     arena_of: Callable[[Plan], int]) -> Plan:
+    """The fewest MACs whose firmware arena fits; candidates whose plan alone is over are skipped."""
+    best = None
+    for c in sorted((c for c in cands if c.peak <= budget), key=lambda c: (c.macs, c.peak)):
+        plan = _build_plan(graph, c, per_layer, budget, opts, cands)
+        arena = arena_of(plan)
+        if arena <= budget:
+            return plan
+        best = min(best or (arena, c), (arena, c), key=lambda t: t[0])
+    if best is None:
+        low = min(cands, key=lambda c: (c.peak, c.macs))
+        raise BudgetError(budget, low.peak, low.describe(graph))
+    raise BudgetError(budget, best[0], best[1].describe(graph) + ", with the executor's staging")
 
 
 def _io_offsets(op, offsets: dict[str, int]) -> dict[str, list]:

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from ..errors import ToolkitError
+from . import Target
 
 MACHINE = "mps2-an500"
 BOOT_TIMEOUT = 20.0
@@ -108,3 +109,23 @@ def serve(elf: Path, timeout: float = BOOT_TIMEOUT):
         if link is not None:
             link.close()
         _stop(proc)
+
+
+class EmulatorTarget(Target):
+    """The board's emulated stand-in: the same firmware on QEMU mps2-an500 with the board's limits
+    in the linker script; latency counted in exact emulated instructions (not cycles)."""
+
+    process: subprocess.Popen | None = None   # while a session runs (tests kill it)
+
+    @contextlib.contextmanager
+    def session(self, program: Path):
+        from ..client import Client
+
+        with serve(program, self.boot_timeout) as (proc, link, url):
+            self.process = proc
+            try:
+                client = Client(link, url)
+                client.hello(timeout=self.boot_timeout)
+                yield client
+            finally:
+                self.process = None
