@@ -17,6 +17,17 @@ from toolkit.plan import Plan, plan_graph
 from toolkit.plan.patch import split_reason
 
 SAMPLE_NAMES = ("fashion_cnn", "blazeface", "mobilenetv2")
+# Test tiers: the default (CI) run takes the first CI_IMAGES test images of each sample (every
+# schedule kind still runs); `pytest -m nightly` takes all of them (Fashion-MNIST: 10,000).
+CI_IMAGES = {"fashion_cnn": 300, "blazeface": 24, "mobilenetv2": None}
+
+
+def tiered_samples() -> list:
+    """pytest params (sample, image limit): each sample on its CI subset, and on every image as nightly."""
+    import pytest
+    return ([pytest.param((n, CI_IMAGES[n]), id=n) for n in SAMPLE_NAMES]
+            + [pytest.param((n, None), id=f"{n}-all", marks=pytest.mark.nightly)
+               for n in SAMPLE_NAMES if CI_IMAGES[n] is not None])
 
 
 def int8_path(sample: zoo.SampleModel) -> Path:

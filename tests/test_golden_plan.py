@@ -1,25 +1,27 @@
 """Golden execution by plan equals per-layer golden execution, bit for bit, for every sample model,
 for several patch splits and grids: every schedule on the first SUBSET test images, and two
-schedules (a middle split 3x3, the planner's choice) on all of them."""
+schedules (a middle split 3x3, the planner's choice) on the tier's images (engine_cases.CI_IMAGES;
+every test image with `-m nightly`)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from engine_cases import SAMPLE_NAMES, load_case, schedules
+from engine_cases import load_case, schedules, tiered_samples
 from toolkit import golden
 from toolkit.codegen.golden_plan import run_plan
 from toolkit.plan import Plan
 
-pytestmark = pytest.mark.slow  # all test images (Fashion-MNIST: 10000) over many schedules
+pytestmark = pytest.mark.slow  # many schedules; every test image in the nightly tier
 
 SUBSET = 16
 ALL_IMAGES = ("split1_3x3", "auto")
 
 
-@pytest.fixture(scope="module", params=SAMPLE_NAMES)
+@pytest.fixture(scope="module", params=tiered_samples())
 def case(request):
-    _, g, inputs = load_case(request.param)
+    name, limit = request.param
+    _, g, inputs = load_case(name, limit)
     return g, inputs, golden.run_graph(g, inputs)
 
 

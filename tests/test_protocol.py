@@ -47,3 +47,11 @@ def test_decode_rejects_wrong_length_field():
 def test_payload_over_the_maximum_is_refused():
     with pytest.raises(ValueError, match="exceeds"):
         P.encode(P.Command.LOAD, 1, bytes(P.MAX_PAYLOAD + 1))
+
+
+def test_worked_example():
+    """docs/protocol.md's worked example, byte for byte."""
+    assert P.body(P.Command.HELLO, 1, b"\x01").hex(" ") == "01 01 01 00 01 00 01 7e 74 e2 bb"
+    assert P.encode(P.Command.HELLO, 1, b"\x01").hex(" ") == "00 04 01 01 01 02 01 06 01 7e 74 e2 bb 00"
+    assert P.parse_hello(b"\x01\x00\x02\x0f\x02nucleo-f746zg") == {
+        "protocol": 1, "max_payload": 512, "rx_buffer": 527, "board": "nucleo-f746zg"}

@@ -9,6 +9,10 @@
 #define ENG_MODEL_NAME "tiny"
 #define ENG_ARENA_SIZE 144
 #define ENG_MODEL_TINY 1
+#define ENG_N_OPS 4
+#define ENG_N_TILES 2
+#define ENG_N_INPUTS 1
+#define ENG_N_OUTPUTS 1
 
 extern uint8_t eng_arena[ENG_ARENA_SIZE];
 extern const eng_model eng_model_data;
