@@ -93,8 +93,9 @@ def end_to_end(model: onnx.ModelProto, g: Graph, float_inputs: dict[str, np.ndar
     agree = Agreement()
     for n in g.outputs:
         agree.add(gold[n], ref[n])
-    top1 = float(np.mean(decide(gold) == decide(ref)))
-    summary = {**asdict(agree), "top1_agreement": top1}
+    same = decide(gold) == decide(ref)
+    summary = {**asdict(agree), "top1_agreement": float(np.mean(same)),
+               "disagreeing_images": [int(i) for i in np.flatnonzero(~same)]}
     return summary, gold, ref
 
 
