@@ -12,19 +12,17 @@ way but with -Ofast; not re-measured here). Instructions are not Cortex-M7 cycle
 """
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from toolkit.targets.emulator import qemu_binary, run_semihosted  # noqa: E402
+from toolkit.build import build  # noqa: E402
 from toolkit.errors import ToolkitError  # noqa: E402
 
 ENV = "qemu_an500_kernel_bench"
-ELF = REPO / ".pio" / "build" / ENV / "program.elf"
 
 # CMSIS-NN v7 under the same emulator setup (ENVIRONMENT.md, arm-none-eabi-gcc -Ofast): quoted.
 CMSIS_NN = {
@@ -38,18 +36,16 @@ CMSIS_NN = {
 }
 
 
-def build() -> None:
-    env = dict(os.environ, PLATFORMIO_CORE_DIR=str(REPO / ".pio-core"), PLATFORMIO_SETTING_ENABLE_TELEMETRY="No",
-               PLATFORMIO_DISABLE_UPGRADE_CHECK="true")
-    r = subprocess.run([sys.executable, "-m", "platformio", "run", "-d", str(REPO), "-e", ENV], env=env,
-                       capture_output=True, text=True, timeout=600)
-    if r.returncode != 0:
-        sys.exit(f"pio run -e {ENV} failed:\n{r.stdout[-3000:]}{r.stderr[-2000:]}")
-
-
-def run_once() -> str:
+def build_firmware() -> Path:
     try:
-        rc, out = run_semihosted(ELF, timeout=300)
+        return build(ENV, REPO / "build" / "bench" / ENV)
+    except ToolkitError as exc:
+        sys.exit(str(exc))
+
+
+def run_once(elf: Path) -> str:
+    try:
+        rc, out = run_semihosted(elf, timeout=300)
     except ToolkitError as exc:
         sys.exit(str(exc))
     if rc != 0 or "DONE" not in out:
@@ -60,8 +56,8 @@ def run_once() -> str:
 def main() -> None:
     if qemu_binary() is None:
         sys.exit("qemu-system-arm not installed")
-    build()
-    out1, out2 = run_once(), run_once()
+    elf = build_firmware()
+    out1, out2 = run_once(elf), run_once(elf)
     rows = re.findall(r"BENCH name=(\S+) macs=(\d+) ref_instr=(\d+) dsp_instr=(\d+) match=(\d)", out1)
     print("Engine kernels on QEMU mps2-an500 (Cortex-M7), -icount shift=6,align=off,sleep=off; arm-none-eabi-gcc "
           "-O2 -ffp-contract=off")

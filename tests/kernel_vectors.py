@@ -121,8 +121,7 @@ def case_for_op(g: Graph, op: Op, acts: list[np.ndarray], want: np.ndarray, labe
         return Case("pad", ints, q, [_i8(acts[0]), _i8(want)], label)
     if k in (OpKind.RESHAPE, OpKind.CLAMP):
         lo, hi = (-128, 127) if k == OpKind.RESHAPE else golden.clamp_bounds(ty, op.attrs.low, op.attrs.high)
-        in_place = int(len(label) % 2)  # both variants appear across a model's ops
-        ints = [_zp(tx), _zp(ty), lo, hi, in_place, *_hwc(acts[0].shape), *_hwc(want.shape)]
+        ints = [_zp(tx), _zp(ty), lo, hi, 0, *_hwc(acts[0].shape), *_hwc(want.shape)]  # 0: separate output
         return Case("requant", ints, q, [_i8(acts[0]), _i8(want)], label)
     if k == OpKind.CONCAT:
         axis = op.attrs.axis
@@ -144,16 +143,24 @@ def case_for_op(g: Graph, op: Op, acts: list[np.ndarray], want: np.ndarray, labe
     raise ValueError(f"no kernel case for {k}")
 
 
+REQUANT_IN_PLACE = 4  # index of the requant case's in-place flag in its ints
+
+
 def in_place(case: Case) -> Case:
-    """The same depthwise call through eng_depthwise_inplace_s8: the runner puts the output over the
-    input (same start) and the kernel saves one channel plane at a time in its scratch."""
+    """The same call run in place. Depthwise: eng_depthwise_inplace_s8, the runner puts the output over
+    the input (same start) and the kernel saves one channel plane at a time in its scratch. Requant
+    (reshape, clamp): the output buffer is the input buffer."""
+    if case.op == "requant":
+        ints = list(case.ints)
+        ints[REQUANT_IN_PLACE] = 1
+        return Case("requant", ints, list(case.floats), list(case.arrays), case.label + " in place", dict(case.meta))
     assert case.op == "depthwise", case.label
     return Case("depthwise_inplace", list(case.ints), [], list(case.arrays), case.label + " in place", dict(case.meta))
 
 
 def cases_from_graph(g: Graph, inputs: dict[str, np.ndarray]) -> list[Case]:
     """One case per op of a quantized graph, fed with the golden interpreter's own tensors (and an
-    in-place case for every depthwise op)."""
+    in-place case for every depthwise, reshape and clamp op)."""
     values = golden.run_graph(g, inputs, keep=True)
     cases = []
     for op in g.ops:
@@ -161,7 +168,7 @@ def cases_from_graph(g: Graph, inputs: dict[str, np.ndarray]) -> list[Case]:
         if op.kind == OpKind.PAD and len(acts[0].shape) != 4:
             continue
         cases.append(case_for_op(g, op, acts, values[op.outputs[0]]))
-        if op.kind == OpKind.DEPTHWISE:
+        if op.kind in (OpKind.DEPTHWISE, OpKind.RESHAPE, OpKind.CLAMP):
             cases.append(in_place(cases[-1]))
     return cases
 
@@ -355,6 +362,7 @@ def synthetic_cases(seed: int = 1234) -> list[Case]:
         for lo, hi in [(0.0, np.inf), (0.0, 6.0), (-1.0, 1.0)]:
             cases.append(simple_case(rng, OpKind.CLAMP, [(1, 5, 5, 4)], (1, 5, 5, 4), ClampAttrs(lo, hi),
                                      scales=[None, sc], label=f"clamp [{lo},{hi}] {sc or 'requant'}"))
+    cases += [in_place(c) for c in cases if c.op == "requant"]  # the same calls, output over input
     for axis, shapes in [(3, [(1, 4, 5, 3), (1, 4, 5, 6)]), (3, [(1, 2, 2, 1), (1, 2, 2, 7), (1, 2, 2, 4)]),
                          (1, [(1, 2, 5, 3), (1, 4, 5, 3)]), (2, [(1, 3, 1, 2), (1, 3, 4, 2)])]:
         out = list(shapes[0])

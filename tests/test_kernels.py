@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,33 +24,26 @@ from onnx import TensorProto, helper, numpy_helper
 import kernel_vectors as kv
 from toolkit import golden
 from toolkit.importer import load_graph
+from toolkit.build import build
+from toolkit.errors import ToolkitError
 from toolkit.ir import OpKind
 
 REPO = Path(__file__).resolve().parent.parent
 RUNNER_ENVS = ("host_kernel_tests", "host_asan", "host_dsp_shim")
 
 
-def pio_env() -> dict:
-    env = dict(os.environ)
-    env.update(PLATFORMIO_CORE_DIR=str(REPO / ".pio-core"), PLATFORMIO_SETTING_ENABLE_TELEMETRY="No",
-               PLATFORMIO_DISABLE_UPGRADE_CHECK="true")
-    return env
-
-
-def pio_run(*envs: str) -> subprocess.CompletedProcess:
-    if not (REPO / ".pio-core" / "packages" / "tool-scons").is_dir():
-        pytest.fail("PlatformIO core not bootstrapped: run scripts/setup.sh (creates .pio-core/packages/tool-scons)")
-    args = [sys.executable, "-m", "platformio", "run", "-d", str(REPO)]
-    for e in envs:
-        args += ["-e", e]
-    return subprocess.run(args, env=pio_env(), capture_output=True, text=True, timeout=600)
+def build_env(env_name: str, build_root: Path) -> Path:
+    """One kernel-runner env built through the toolkit's PlatformIO driver, into a directory of its own."""
+    try:
+        return build(env_name, build_root / env_name)
+    except ToolkitError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
-def runners() -> dict[str, Path]:
-    r = pio_run(*RUNNER_ENVS)
-    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
-    return {e: REPO / ".pio" / "build" / e / "program" for e in RUNNER_ENVS}
+def runners(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("runners")
+    return {e: build_env(e, root) for e in RUNNER_ENVS}
 
 
 def run_vectors(program: Path, path: Path) -> str:
@@ -215,10 +207,9 @@ def test_runner_reports_a_wrong_expected_value(runners, tmp_path):
     assert r.returncode == 1 and "FAIL case 1" in r.stdout and "fail=1" in r.stdout, r.stdout
 
 
-def test_f746_dsp_kernels_build_for_cortex_m7():
-    r = pio_run("f746_offline")
-    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
-    objs = REPO / ".pio" / "build" / "f746_offline" / "src" / "engine" / "kernels_dsp"
+def test_f746_dsp_kernels_build_for_cortex_m7(tmp_path):
+    elf = build_env("f746_offline", tmp_path)
+    objs = elf.parent / "src" / "engine" / "kernels_dsp"
     assert sorted(p.name for p in objs.glob("*.o")) == ["conv.o", "depthwise.o", "fc.o"]
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 import kernel_vectors as kv
-from test_kernels import (_graph_inputs, blazeface, pio_run, real_and_random_cases, small_cnn,  # noqa: F401 (fixtures)
+from test_kernels import (_graph_inputs, blazeface, build_env, real_and_random_cases, small_cnn,  # noqa: F401 (fixtures)
                           small_cnn_cases)
 from toolkit import golden
 from toolkit.targets.emulator import qemu_binary, run_semihosted
@@ -32,7 +32,6 @@ from toolkit.errors import ToolkitError
 
 REPO = Path(__file__).resolve().parent.parent
 ENV = "qemu_an500_kernel_tests"
-ELF = REPO / ".pio" / "build" / ENV / "program.elf"
 DSP_OPS = {"conv", "depthwise", "depthwise_inplace", "fc"}
 F746_RAM = 320 * 1024
 TIMEOUT = 600
@@ -46,12 +45,10 @@ def run_qemu(elf: Path, args: str, timeout: float = TIMEOUT) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def firmware() -> Path:
+def firmware(tmp_path_factory) -> Path:
     if qemu_binary() is None:
         pytest.skip("qemu-system-arm not installed (apt-get install qemu-system-arm)")
-    r = pio_run(ENV)
-    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
-    return ELF
+    return build_env(ENV, tmp_path_factory.mktemp("qemu_fw"))
 
 
 def check_all_qemu(firmware: Path, tmp_path: Path, cases: list[kv.Case], name: str) -> None:

@@ -163,11 +163,20 @@ def plan(model, board, sram, split, patches, json_path, plot_path, stream_input)
 
 @cli.command()
 def boards():
-    """List the boards the toolkit knows (boards/*.toml)."""
+    """List the boards the toolkit knows (boards/*.toml) and the model budget on each."""
+    table = Table(title="boards (boards/*.toml)")
+    for col in ("board", "MCU", "core", "clock", "SRAM", "flash", "reserved", "model budget", "serial",
+                "pyOCD target", "PlatformIO envs", "emulator"):
+        table.add_column(col)
     for b in all_boards().values():
-        budget = f"{b.budget_bytes:,} B model budget" if b.budget_bytes else "no SRAM limit"
-        click.echo(f"{b.name:16s} {b.mcu:14s} {b.core:10s} SRAM {b.sram_bytes:>9,} B  flash {b.flash_bytes:>10,} B  "
-                   f"{budget}" + (f"  emulator: {b.emulator}" if b.emulator else ""))
+        size = lambda v: f"{v:,} B" if v else "-"  # noqa: E731
+        envs = ", ".join(e for e in (b.app_env, b.emulator_env, b.platformio_offline_env, b.platformio_env) if e)
+        table.add_row(b.name, b.mcu, b.core, f"{b.clock_hz / 1e6:.0f} MHz" if b.clock_hz else "-", size(b.sram_bytes),
+                      size(b.flash_bytes), size(b.reserved_sram_bytes),
+                      size(b.budget_bytes) if b.budget_bytes else "no limit",
+                      f"{b.uart_baud:,} baud" if b.uart_baud else "pipe", b.pyocd_target or "-", envs,
+                      b.emulator or "-")
+    Console(width=200).print(table)
 
 
 @cli.command()

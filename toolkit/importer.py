@@ -38,7 +38,6 @@ class _Context:
     graph: Graph
     consts: dict[str, np.ndarray] = field(default_factory=dict)
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    dtypes: dict[str, int] = field(default_factory=dict)
     dequant: dict[str, _Quant] = field(default_factory=dict)   # DQ output -> its int8 source
     quant_of: dict[str, str] = field(default_factory=dict)     # float tensor -> the Q output quantizing it
     quant: dict[str, _Quant] = field(default_factory=dict)     # Q output -> params
@@ -363,7 +362,6 @@ def _collect(ctx: _Context) -> None:
         tt = vi.type.tensor_type
         if tt.HasField("shape") and all(d.HasField("dim_value") for d in tt.shape.dim):
             ctx.shapes[vi.name] = tuple(d.dim_value for d in tt.shape.dim)
-        ctx.dtypes[vi.name] = tt.elem_type
     for name, value in ctx.consts.items():
         ctx.shapes[name] = tuple(value.shape)
     for node in g.node:

@@ -134,10 +134,6 @@ class Graph:
     # Graph output name -> the float ONNX output that dequantizes it (quantized graphs only).
     float_outputs: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def quantized(self) -> bool:
-        return all(self.tensors[n].dtype == DType.INT8 for n in self.inputs)
-
     def producer(self, tensor: str) -> Op | None:
         for op in self.ops:
             if tensor in op.outputs:

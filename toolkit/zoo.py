@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import ToolkitError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = REPO_ROOT / "models"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm")
@@ -114,12 +116,15 @@ class ImageSet:
 
 
 def _read_image(path: Path) -> np.ndarray:
-    from PIL import Image
+    from PIL import Image, UnidentifiedImageError
 
-    with Image.open(path) as im:
-        if im.mode not in ("L", "RGB"):
-            im = im.convert("RGB")
-        return np.asarray(im)
+    try:
+        with Image.open(path) as im:
+            if im.mode not in ("L", "RGB"):
+                im = im.convert("RGB")
+            return np.asarray(im)
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ToolkitError(f"cannot read image {path}: {exc.__class__.__name__}: {exc}") from None
 
 
 def load_image_set(directory: Path, pp: Preprocess, limit: int | None = None) -> ImageSet:
@@ -307,13 +312,6 @@ class SampleModel:
         if not d.is_dir():
             self.onnx_path()
         return d
-
-    def class_names(self) -> list[str] | None:
-        """Class names (index -> name) if the sample ships them (models/<name>/classes.txt)."""
-        p = self.folder / "classes.txt"
-        if not p.exists():
-            return None
-        return [ln.rstrip("\n") for ln in p.read_text().splitlines()]
 
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)

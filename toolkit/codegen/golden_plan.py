@@ -15,7 +15,7 @@ import numpy as np
 
 from toolkit import golden
 from toolkit.ir import Graph, Op, OpKind
-from toolkit.plan.regions import InputRegion, OpRegion, Region, TileRegions
+from toolkit.plan.regions import OpRegion, Region, TileRegions
 from toolkit.plan.schema import Plan
 
 
@@ -86,17 +86,6 @@ def run_schedule(g: Graph, k: int | None, stage_output: str | None, tiles: list[
     return {name: values[name] for name in g.outputs}
 
 
-def tiles_of(plan: Plan) -> list[TileRegions]:
-    """The plan's tiles (plan.json's `patch.tiles`) as regions objects."""
-    out = []
-    for t in plan.patch["tiles"]:
-        ops = [OpRegion(o["op"], tuple(o["output_region"]),
-                        [InputRegion(i["tensor"], tuple(i["region"]), tuple(i["pad"]), i["pad_value"])
-                         for i in o["inputs"]]) for o in t["ops"]]
-        out.append(TileRegions(tuple(t["output_region"]), ops, {k: tuple(v) for k, v in t["tensors"].items()}))
-    return out
-
-
 def split_index(g: Graph, plan: Plan) -> int | None:
     """Index of the last op of the patch stage, or None for a per-layer plan."""
     if plan.split is None:
@@ -109,4 +98,4 @@ def run_plan(g: Graph, plan: Plan, inputs: dict[str, np.ndarray]) -> dict[str, n
     k = split_index(g, plan)
     if k is None:
         return run_schedule(g, None, None, [], inputs)
-    return run_schedule(g, k, plan.patch["stage_output"], tiles_of(plan), inputs)
+    return run_schedule(g, k, plan.patch["stage_output"], plan.tiles(), inputs)

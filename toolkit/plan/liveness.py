@@ -5,8 +5,9 @@ that produces it (step 0 for tensors that already exist, e.g. the graph input) t
 that reads it, inclusive; graph outputs stay alive to the last step (the firmware reads them
 after inference). A skip connection is therefore alive until its Add.
 
-In place: an op of kind depthwise or add (when `in_place`), clamp or reshape (always: a clamp is
-fused into its producer's requantization, a reshape is a view; TFLM aliases both too) writes its
+In place: an op of kind depthwise or add (when `in_place`), clamp or reshape (always: the engine
+runs both as one elementwise requantize-and-clamp pass, eng_requant_s8, that may write over its
+input; TFLM aliases both too) writes its
 output over one of its inputs when that input (with everything already aliased to it) dies at
 this op. Aliased tensors
 share one buffer of the larger size. Scratch (`scratch_bytes`) is a buffer alive for one step; an
@@ -24,7 +25,7 @@ from toolkit.plan.memory import MemoryPlanner, make_planner
 from toolkit.plan.scratch import scratch_bytes
 
 IN_PLACE_KINDS = frozenset({OpKind.DEPTHWISE, OpKind.ADD})       # the `in_place` option
-ALWAYS_IN_PLACE = frozenset({OpKind.CLAMP, OpKind.RESHAPE})        # fused / a view on every target
+ALWAYS_IN_PLACE = frozenset({OpKind.CLAMP, OpKind.RESHAPE})        # an elementwise pass, in place
 
 
 def act_bytes(t: Tensor) -> int:

@@ -121,7 +121,6 @@ class WalkCache:
         self.shapes = {n: t.shape for n, t in graph.tensors.items()}
         self.sizes = {n: act_bytes(t) for n, t in graph.tensors.items() if not t.is_const}
         self._windows: dict[tuple[str, int], Window] = {}
-        self._ops = {op.name: op for op in graph.ops}
 
     def window(self, op: Op, axis: int) -> Window:
         key = (op.name, axis)

@@ -61,15 +61,6 @@ class Plan:
     search: list[list[Any]] = field(default_factory=list)
     version: int = SCHEMA_VERSION
 
-    @property
-    def peak_bytes(self) -> int:
-        """Real peak of the chosen schedule."""
-        return self.patch_peak_bytes if self.split is not None else self.per_layer_peak_bytes
-
-    @property
-    def paper_peak_bytes(self) -> int:
-        return self.paper_patch_peak_bytes if self.split is not None else self.paper_per_layer_peak_bytes
-
     def tiles(self) -> list:
         """The patch stage's tiles as toolkit.plan.regions.TileRegions, row-major; [] when per-layer."""
         from toolkit.plan.regions import InputRegion, OpRegion, TileRegions
