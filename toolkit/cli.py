@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -201,14 +202,26 @@ def samples():
 @click.option("--budget", type=int, default=None, help="SRAM budget in bytes for the model "
               "(default: the board's SRAM minus stack and runtime, see `toolkit boards`)")
 @click.option("--limit", type=int, default=None, help="use at most this many images")
+@click.option("--mean", default=None, help="per-channel mean subtracted from pixels in [0, 1], one value or "
+              "R,G,B (default: the sample's card; 0 for your own model)")
+@click.option("--std", default=None, help="per-channel divisor after the mean, one value or R,G,B "
+              "(default: the sample's card; 1 for your own model)")
+@click.option("--bgr", is_flag=True, help="the model takes B,G,R channel order (default: R,G,B)")
+@click.option("--resize", type=click.Choice(["stretch", "center_crop"]), default=None,
+              help="how images reach the input size (default: the sample's card; stretch)")
 @click.option("--build-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="write the report (JSON; the outputs archive goes next to the build)")
-def deploy_cmd(board, emulate, model, images, calibration, split, patches, budget, limit, build_dir, report_path):
+def deploy_cmd(board, emulate, model, images, calibration, split, patches, budget, limit, mean, std, bgr, resize,
+               build_dir, report_path):
     """Quantize, plan under BOARD's SRAM, generate C, build, boot, run every image over serial,
-    check the outputs against the golden interpreter and report."""
+    check the outputs against the golden interpreter and report.
+
+    Images (PNG/JPEG, or .npz archives) are resized to the model's input, converted to its channel
+    count, and normalised as x = (pixel / 255 - mean) / std; the tensor layout comes from the model."""
     rep = deploy(model, board, emulate, images, split, parse_grid(patches), budget, report_path, build_dir,
-                 calibration, limit, show_progress=True, log=lambda m: console.print(f"[dim]{m}[/dim]"))
+                 calibration, limit, show_progress=True, log=lambda m: console.print(f"[dim]{m}[/dim]"),
+                 preprocess={"mean": mean, "std": std, "bgr": bgr, "resize": resize})
     print_deploy_summary(rep)
     if report_path:
         console.print(f"report: {report_path}")
@@ -265,3 +278,8 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug of ours: one line for the user, the traceback on request
+        if os.environ.get("TOOLKIT_DEBUG"):
+            raise
+        click.echo(f"internal error: {exc.__class__.__name__}: {exc} (TOOLKIT_DEBUG=1 shows the traceback)", err=True)
+        sys.exit(3)

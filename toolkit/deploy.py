@@ -23,13 +23,14 @@ from .report import PLAN_SUMMARY_KEYS, DeployReport, golden_agreement, save_outp
 from .targets import Target, get_target
 
 
-def int8_model(path: Path, sample, calibration: Path | None, out: Path, limit: int | None) -> Path:
+def int8_model(path: Path, sample, calibration: Path | None, out: Path, limit: int | None,
+               preprocess: dict | None = None) -> Path:
     """The int8 QDQ model: `path` itself when already quantized, else quantize it into `out`."""
     g = load_graph(path)
     if g.float_inputs:
         return path
     from .quantize import quantize_model
-    pp, input_name = preprocess_for(g, sample)
+    pp, input_name = preprocess_for(g, sample, **(preprocess or {}))
     calib_dir = calibration or (sample.calibration_dir() if sample else None)
     if calib_dir is None:
         raise ToolkitError("a float model needs calibration images: pass --calibration DIR")
@@ -132,18 +133,26 @@ def measured_memory(stats: dict, target: Target, sizes: dict) -> dict:
 def deploy(model: str, board: str = "host", emulate: bool = False, images: Path | None = None,
            split: str | None = None, grid=None, budget: int | None = None, report: Path | None = None,
            build_dir: Path | None = None, calibration: Path | None = None, limit: int | None = None,
-           show_progress: bool = False, log=lambda msg: None) -> DeployReport:
-    """The whole pipeline on one target; returns the report (also written to `report` when given)."""
+           show_progress: bool = False, log=lambda msg: None, preprocess: dict | None = None) -> DeployReport:
+    """The whole pipeline on one target; returns the report (also written to `report` when given).
+    `preprocess`: mean, std, bgr, resize overrides (toolkit.modelarg.preprocess_for)."""
     target = get_target(board, emulate)
     b = target.board
     path, sample = resolve_model(model)
     name = sample.name if sample else path.stem
     build_root = Path(build_dir or REPO / "build" / "deploy" / f"{name}-{target.env}")
     build_root.mkdir(parents=True, exist_ok=True)
-    qpath = int8_model(path, sample, calibration, build_root / "model.int8.onnx", limit)
+    qpath = int8_model(path, sample, calibration, build_root / "model.int8.onnx", limit, preprocess)
     g = load_graph(qpath)
     g.name = name
     check_flash(g, b)
+    pp, input_name = preprocess_for(g, sample, **(preprocess or {}))
+    img_dir = images or (sample.test_dir() if sample else None)
+    if img_dir is None:
+        raise ToolkitError("no images to run: pass --images DIR")
+    iset = load_images(Path(img_dir), pp, limit)  # before building: a bad folder fails fast
+    float_inputs = {input_name: iset.inputs}
+    q = golden.quantize_inputs(g, float_inputs)
     budget = budget if budget is not None else b.budget_bytes
     plan = make_plan(g, split, grid, budget)
     plan.save(build_root / "plan.json")
@@ -155,13 +164,6 @@ def deploy(model: str, board: str = "host", emulate: bool = False, images: Path 
     program = build(target.env, build_root / "pio", build_root / "gen", board=b.name)
     sizes = elf_sizes(program)
 
-    pp, input_name = preprocess_for(g, sample)
-    img_dir = images or (sample.test_dir() if sample else None)
-    if img_dir is None:
-        raise ToolkitError("no images to run: pass --images DIR")
-    iset = load_images(Path(img_dir), pp, limit)
-    float_inputs = {input_name: iset.inputs}
-    q = golden.quantize_inputs(g, float_inputs)
     ref = golden.run_graph(g, q)
     log(f"booting {b.name}{' (emulated)' if target.emulated else ''}")
     with target.session(program) as client:

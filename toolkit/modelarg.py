@@ -1,6 +1,7 @@
 """What the CLI's MODEL and --patches arguments mean, shared by every command."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from . import zoo
@@ -20,14 +21,34 @@ def resolve_model(model: str) -> tuple[Path, zoo.SampleModel | None]:
     return path, zoo.find_sample(path)
 
 
-def preprocess_for(g: Graph, sample: zoo.SampleModel | None) -> tuple[zoo.Preprocess, str]:
-    """(preprocessing, ONNX input name): the sample's card, or for a user's model: stretch to the
-    input size and scale pixels to [0, 1] (pass a sample-like folder of your own to change it)."""
-    if sample is not None:
-        return sample.preprocess, sample.input_name
+def preprocess_for(g: Graph, sample: zoo.SampleModel | None, mean: str | None = None, std: str | None = None,
+                   bgr: bool = False, resize: str | None = None) -> tuple[zoo.Preprocess, str]:
+    """(preprocessing, ONNX input name): the sample's card, or for a user's model: resize to the
+    input size, RGB, x = (pixel / 255 - mean) / std with mean 0 and std 1 (pixels in [0, 1]) unless
+    --mean/--std/--bgr/--resize say otherwise (they override a sample's card too)."""
     name = g.inputs[0]
     _, h, w, c = g.tensors[name].shape
-    return zoo.Preprocess(h, w, c, (0.0,) * c, (1.0,) * c), g.float_inputs.get(name, name)
+    pp = sample.preprocess if sample is not None else zoo.Preprocess(h, w, c, (0.0,) * c, (1.0,) * c)
+    pp = dataclasses.replace(pp, mean=_per_channel(mean, c, "--mean") or pp.mean,
+                             std=_per_channel(std, c, "--std") or pp.std, bgr=bgr or pp.bgr,
+                             resize=resize or pp.resize)
+    return pp, sample.input_name if sample is not None else g.float_inputs.get(name, name)
+
+
+def _per_channel(text: str | None, channels: int, option: str) -> tuple[float, ...] | None:
+    """'0.5' or '0.485,0.456,0.406' -> one value per channel."""
+    if text is None:
+        return None
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise ToolkitError(f"{option} takes one number or one per channel, comma-separated, not {text!r}") from None
+    if len(values) == 1:
+        values *= channels
+    if len(values) != channels or (option == "--std" and 0.0 in values):
+        raise ToolkitError(f"{option} needs 1 or {channels} values{' (none zero)' if option == '--std' else ''}, "
+                           f"got {text!r}")
+    return values
 
 
 def parse_grid(text: str | None):

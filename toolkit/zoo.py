@@ -48,6 +48,7 @@ class Preprocess:
     mean: tuple[float, ...]
     std: tuple[float, ...]
     resize: str = "stretch"  # "stretch" or "center_crop" (shorter side to size*256/224, then crop)
+    bgr: bool = False        # the model wants its colour channels in B, G, R order
 
 
 def _resize(img: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -81,6 +82,8 @@ def preprocess_image(img: np.ndarray, pp: Preprocess) -> np.ndarray:
         img = np.clip(np.rint(gray), 0, 255).astype(np.uint8)[:, :, None]
     if img.shape[2] != pp.channels:
         raise ValueError(f"cannot convert a {img.shape[2]}-channel image to {pp.channels} channels")
+    if pp.bgr and img.shape[2] == 3:
+        img = img[:, :, ::-1]
 
     if pp.resize == "stretch":
         img = _resize(img, pp.height, pp.width)
