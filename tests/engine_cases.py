@@ -20,6 +20,20 @@ SAMPLE_NAMES = ("fashion_cnn", "blazeface", "mobilenetv2")
 # Test tiers: the default (CI) run takes the first CI_IMAGES test images of each sample (every
 # schedule kind still runs); `pytest -m nightly` takes all of them (Fashion-MNIST: 10,000).
 CI_IMAGES = {"fashion_cnn": 300, "blazeface": 24, "mobilenetv2": 2}
+# ... and, for the two large models (whose builds dominate: MobileNetV2's 3.5 MB of weights as C
+# source), one schedule of each kind; the nightly tier runs every schedule.
+CI_SCHEDULES = {"blazeface": ("per_layer", "split0_2x2", "split1_3x3", "split2_4x2", "auto"),
+                "mobilenetv2": ("per_layer", "split1_3x3", "auto")}
+
+
+def tier_schedules(name: str, g: Graph, limit: int | None) -> list[tuple[str, Plan]]:
+    """The engine test's schedules for a sample in a tier (limit None: nightly, every schedule)."""
+    plans = schedules(g)
+    keep = CI_SCHEDULES.get(name) if limit is not None else None
+    if keep is None:
+        return plans
+    assert set(keep) <= {label for label, _ in plans}, f"{name}: CI_SCHEDULES names a schedule it does not have"
+    return [p for p in plans if p[0] in keep]
 
 
 def tiered_samples() -> list:

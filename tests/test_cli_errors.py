@@ -33,7 +33,7 @@ def test_empty_image_folder(tmp_path, model):
     (tmp_path / "empty").mkdir()
     res = toolkit("deploy", "--board", "host", "--model", model, "--images", str(tmp_path / "empty"),
                   "--build-dir", str(tmp_path / "b"))
-    assert_one_line_error(res, "no test images in", str(tmp_path / "empty"))
+    assert_one_line_error(res, "test images: no images in", str(tmp_path / "empty"))
 
 
 def test_missing_image_folder(tmp_path, model):

@@ -107,3 +107,16 @@ def test_mobilenetv2_is_refused_for_the_f746_flash(tmp_path):
     assert weights > 3_000_000
     assert f"weights are {weights:,} B, {weights - 1_048_576:,} B more than the 1,048,576 B of flash" in message
     assert not (tmp_path / "pio").exists()  # refused before building
+
+
+def test_budget_search_counts_the_firmware_arena():
+    """The plan's figure alone picks a schedule whose executor staging breaks a 290,000 B budget;
+    deploy's search counts plan + staging and finds one that fits (MobileNetV2, 6x6 patches)."""
+    from toolkit.codegen import firmware_arena
+    from toolkit.deploy import make_plan
+    from toolkit.plan import plan_graph
+    g = load_graph(int8_path(zoo.SAMPLES["mobilenetv2"]))
+    plain = plan_graph(g, budget_bytes=290_000, split="auto")
+    assert plain.arena_bytes <= 290_000 < firmware_arena(g, plain)
+    plan = make_plan(g, None, None, 290_000)
+    assert plan.grid is not None and firmware_arena(g, plan) <= 290_000

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine_cases import SAMPLE_NAMES, load_case, schedules, tiered_samples
+from engine_cases import SAMPLE_NAMES, load_case, schedules, tier_schedules, tiered_samples
 from toolkit import golden
 from toolkit.codegen import generate
 from toolkit.build import build
@@ -23,7 +23,7 @@ ASAN_IMAGES = {"fashion_cnn": 500, "blazeface": 24, "mobilenetv2": 1}
 def case(request):
     name, limit = request.param
     path, g, inputs = load_case(name, limit)
-    return name, path, g, inputs, golden.run_graph(g, inputs)
+    return name, path, g, inputs, golden.run_graph(g, inputs), tier_schedules(name, g, limit)
 
 
 def run_engine(tmp, path, g, plan, inputs, env_name):
@@ -39,8 +39,8 @@ def assert_same(g, label, got, ref):
 
 
 def test_engine_matches_golden(case, tmp_path):
-    name, path, g, inputs, ref = case
-    for label, plan in schedules(g):
+    name, path, g, inputs, ref, plans = case
+    for label, plan in plans:
         run = run_engine(tmp_path / label, path, g, plan, inputs, "host")
         assert_same(g, label, run.outputs, ref)
         # the arena is exactly as large as the schedule needs: its top bytes are written

@@ -40,12 +40,9 @@ def int8_model(path: Path, sample, calibration: Path | None, out: Path, limit: i
 
 def load_images(directory: Path, pp: zoo.Preprocess, limit: int | None, what: str = "test") -> zoo.ImageSet:
     try:
-        iset = zoo.load_image_set(Path(directory), pp, limit)
+        return zoo.load_image_set(Path(directory), pp, limit)
     except FileNotFoundError as exc:
-        raise ToolkitError(str(exc)) from None
-    if not iset.names:
-        raise ToolkitError(f"no {what} images in {directory} (PNG/JPEG files or *.npz archives)")
-    return iset
+        raise ToolkitError(f"{what} images: {exc}") from None
 
 
 def weight_bytes(g: Graph) -> int:

@@ -183,7 +183,7 @@ def load_image_set(directory: Path, pp: Preprocess, limit: int | None = None) ->
                 have_labels = False
                 labels.append(None)
     if not names:
-        raise FileNotFoundError(f"no images in {directory}")
+        raise FileNotFoundError(f"no images in {directory} (PNG/JPEG files, or *.npz archives with an images array)")
     arr = np.stack(inputs).astype(np.float32)
     return ImageSet(names=names, inputs=arr, labels=labels if have_labels else None)
 
