@@ -115,11 +115,13 @@ def test_linker_script_enforces_f746_limits(tmp_path, what, decl, message):
     """The port's linker script refuses an image over the F746's 320 KB RAM / 1 MB flash (QEMU has 4 MB of each)."""
     if shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("arm-none-eabi-gcc not installed")
-    port = REPO / "firmware" / "port" / "mps2_an500"
+    ports = REPO / "firmware" / "port"
+    port, cm7 = ports / "mps2_an500", ports / "cortex_m7"
     src = tmp_path / f"{what}.c"
     src.write_text(decl + "\n")
     cmd = ["arm-none-eabi-gcc", "-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-sp-d16", "-mfloat-abi=hard", "-O2",
-           "-I", str(port.parent), str(src), str(port / "port.c"), str(port / "startup.S"), "-T", str(port / "f746.ld"),
+           "-I", str(ports), "-I", str(cm7), str(src), str(cm7 / "core.c"), str(cm7 / "startup.S"),
+           str(port / "port.c"), str(port / "vectors.S"), "-L", str(cm7), "-T", str(port / "f746.ld"),
            "--specs=nosys.specs", "-o", str(tmp_path / "a.elf")]
     ok = subprocess.run(cmd, capture_output=True, text=True)
     assert ok.returncode != 0 and message in ok.stderr, ok.stderr

@@ -81,7 +81,8 @@ def render_source(g: Graph, plan: Plan, model_file: str, sha: str) -> tuple[str,
     head = (banner(model_file, sha) + '#include "model_data.h"\n\n'
             + c_comment(f"plan: split {plan.split}, grid {plan.grid}, peak {plan.arena_bytes} B; "
                         f"staging {staging.size} B") + "\n"
-            + f"uint8_t eng_arena[ENG_ARENA_SIZE] __attribute__((aligned({ALIGN})));\n\n")
+            + f"/* .bss.arena: the linker script places it (the H743 keeps it in AXI SRAM) */\n"
+            f"uint8_t eng_arena[ENG_ARENA_SIZE] __attribute__((aligned({ALIGN}), section(\".bss.arena\")));\n\n")
     body = head + data + "\n" + table + "\n" + patch + "\n" + io_section(g, lay) + "\n" + model_struct(g, plan, staging, sha)
     return body, arena
 

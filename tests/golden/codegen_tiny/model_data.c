@@ -2,7 +2,8 @@
 #include "model_data.h"
 
 /* plan: split pool, grid [2, 1], peak 140 B; staging 0 B */
-uint8_t eng_arena[ENG_ARENA_SIZE] __attribute__((aligned(16)));
+/* .bss.arena: the linker script places it (the H743 keeps it in AXI SRAM) */
+uint8_t eng_arena[ENG_ARENA_SIZE] __attribute__((aligned(16), section(".bss.arena")));
 
 /* op 0: conv (conv) -> c */
 static const int8_t op0_filter[54] __attribute__((aligned(4))) = {

@@ -1,6 +1,7 @@
-/* Startup of the QEMU mps2-an500 port (Cortex-M7): vector table and reset handler.
+/* Start-up of every Cortex-M7 port: the core's 16 exception vectors and the reset handler. The
+ * external interrupts follow in the port's own table (section .isr_vector_irq, its vectors.S).
  * Written in assembly so that nothing touches the FPU or the stack before the FPU is enabled
- * (CPACR), .data is copied, .bss zeroed and the stack painted. Then port_main() (port.c). */
+ * (CPACR), .data is copied, .bss zeroed and the stack painted. Then port_main() (core.c). */
     .syntax unified
     .cpu cortex-m7
     .thumb
@@ -22,10 +23,6 @@ __isr_vector:
     .word 0
     .word PendSV_Handler
     .word SysTick_Handler
-    .word UART0RX_Handler           /* IRQ 0: UART0 RX (port.c) */
-    .rept 31                        /* other external interrupts: none enabled */
-    .word Default_Handler
-    .endr
 
     .section .text.Reset_Handler, "ax", %progbits
     .align 2
@@ -97,7 +94,5 @@ Default_Handler:
     .thumb_set DebugMon_Handler, Default_Handler
     .weak PendSV_Handler
     .thumb_set PendSV_Handler, Default_Handler
-    .weak UART0RX_Handler
-    .thumb_set UART0RX_Handler, Default_Handler
     .weak SysTick_Handler
     .thumb_set SysTick_Handler, Default_Handler
