@@ -42,9 +42,10 @@ def build_id(env_name: str, gen_dir: Path | None) -> str:
 
 
 def build(env_name: str, build_dir: Path, gen_dir: Path | None = None, board: str | None = None,
-          extra_flags: str = "") -> Path:
+          extra_flags: str = "", uart_baud: int | None = None) -> Path:
     """Build env `env_name` (with the generated model in `gen_dir`, if any) into `build_dir`; returns
-    the program (host) or ELF (targets). `board` is the name the firmware reports in INFO;
+    the program (host) or ELF (targets). `board` is the name the firmware reports in INFO,
+    `uart_baud` its serial link's rate on a real board;
     `extra_flags` go to PLATFORMIO_BUILD_FLAGS (e.g. -DENG_CALLGRIND_PER_OP for the benchmark)."""
     build_dir = Path(build_dir).resolve()
     env = dict(pio_env(), PLATFORMIO_BUILD_DIR=str(build_dir),
@@ -53,6 +54,8 @@ def build(env_name: str, build_dir: Path, gen_dir: Path | None = None, board: st
         env["TOOLKIT_GEN_DIR"] = str(Path(gen_dir).resolve())
     if board:
         env["TOOLKIT_BOARD"] = board
+    if uart_baud:
+        env["TOOLKIT_UART_BAUD"] = str(uart_baud)
     if extra_flags:
         env["PLATFORMIO_BUILD_FLAGS"] = extra_flags
     res = subprocess.run([*pio_command(), "run", "-e", env_name], cwd=REPO, env=env, capture_output=True, text=True)

@@ -163,21 +163,44 @@ def plan(model, board, sram, split, patches, json_path, plot_path, stream_input)
 
 
 @cli.command()
-def boards():
+@click.option("--attached", is_flag=True, help="list the debug probes and serial ports found, and their pairing")
+def boards(attached):
     """List the boards the toolkit knows (boards/*.toml) and the model budget on each."""
+    if attached:
+        print_attached()
+        return
     table = Table(title="boards (boards/*.toml)")
     for col in ("board", "MCU", "core", "clock", "SRAM", "flash", "reserved", "model budget", "serial",
                 "pyOCD target", "PlatformIO envs", "emulator"):
         table.add_column(col)
     for b in all_boards().values():
         size = lambda v: f"{v:,} B" if v else "-"  # noqa: E731
-        envs = ", ".join(e for e in (b.app_env, b.emulator_env, b.platformio_offline_env, b.platformio_env) if e)
+        envs = ", ".join(dict.fromkeys(e for e in (b.app_env, b.emulator_env, b.platformio_env) if e))
         table.add_row(b.name, b.mcu, b.core, f"{b.clock_hz / 1e6:.0f} MHz" if b.clock_hz else "-", size(b.sram_bytes),
                       size(b.flash_bytes), size(b.reserved_sram_bytes),
-                      size(b.budget_bytes) if b.budget_bytes else "no limit",
+                      f"{size(b.budget_bytes)} ({b.arena_region})" if b.budget_bytes else "no limit",
                       f"{b.uart_baud:,} baud" if b.uart_baud else "pipe", b.pyocd_target or "-", envs,
                       b.emulator or "-")
     Console(width=200).print(table)
+
+
+def print_attached() -> None:
+    from .targets.probe import connected_probes, pair, serial_ports
+    ports = serial_ports()
+    found = pair(connected_probes(), ports, list(all_boards().values()))
+    table = Table(title="debug probes (pyOCD) and serial ports, paired by USB serial number")
+    for col in ("probe", "description", "board id", "board", "serial port"):
+        table.add_column(col)
+    for a in found:
+        table.add_row(a.probe.unique_id, a.probe.description, a.probe.board_id or "-",
+                      a.board.name if a.board else (a.probe.board_name or "unknown"), a.port.device if a.port else "-")
+    paired = {a.port.device for a in found if a.port}
+    for p in ports:
+        if p.device not in paired:
+            table.add_row("-", p.description, "-", "-", p.device)
+    Console().print(table)
+    if not found:
+        console.print("no debug probe found (pyOCD): boards can still run emulated with --emulate")
 
 
 @cli.command()
@@ -209,11 +232,15 @@ def samples():
 @click.option("--bgr", is_flag=True, help="the model takes B,G,R channel order (default: R,G,B)")
 @click.option("--resize", type=click.Choice(["stretch", "center_crop"]), default=None,
               help="how images reach the input size (default: the sample's card; stretch)")
+@click.option("--probe", "probe_id", default=None, help="a board: the debug probe's unique id, when several are attached")
+@click.option("--pack", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="a board: the CMSIS-Pack file with its pyOCD target (e.g. Keil.STM32F7xx_DFP.*.pack)")
+@click.option("--pyocd-target", default=None, help="a board: flash with this pyOCD target instead of the board's")
 @click.option("--build-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="write the report (JSON; the outputs archive goes next to the build)")
 def deploy_cmd(board, emulate, model, images, calibration, split, patches, budget, limit, mean, std, bgr, resize,
-               build_dir, report_path):
+               probe_id, pack, pyocd_target, build_dir, report_path):
     """Quantize, plan under BOARD's SRAM, generate C, build, boot, run every image over serial,
     check the outputs against the golden interpreter and report.
 
@@ -221,7 +248,9 @@ def deploy_cmd(board, emulate, model, images, calibration, split, patches, budge
     count, and normalised as x = (pixel / 255 - mean) / std; the tensor layout comes from the model."""
     rep = deploy(model, board, emulate, images, split, parse_grid(patches), budget, report_path, build_dir,
                  calibration, limit, show_progress=True, log=lambda m: console.print(f"[dim]{m}[/dim]"),
-                 preprocess={"mean": mean, "std": std, "bgr": bgr, "resize": resize})
+                 preprocess={"mean": mean, "std": std, "bgr": bgr, "resize": resize},
+                 probe={k: v for k, v in (("unique_id", probe_id), ("pack", pack), ("target_name", pyocd_target)) if v}
+                 if not emulate else None)
     print_deploy_summary(rep)
     if report_path:
         console.print(f"report: {report_path}")
@@ -250,7 +279,9 @@ def print_deploy_summary(rep) -> None:
         table.add_row("arena high-water", f"{m['arena_high_water_bytes']:,} B")
     unit = lat["unit"] + (" (emulated, not cycles)" if lat["unit"] == "instructions" else "")
     per = np.asarray(lat["per_image"], dtype=float)
-    table.add_row("latency per image", f"median {np.median(per):,.0f} {unit} (min {per.min():,.0f}, max {per.max():,.0f})")
+    ms = f", {np.median(lat['per_image_ms']):.2f} ms" if lat.get("per_image_ms") else ""
+    table.add_row("latency per image", f"median {np.median(per):,.0f} {unit}{ms} (min {per.min():,.0f}, "
+                  f"max {per.max():,.0f})")
     slow = sorted(lat["per_layer"], key=lambda r: -r["value"])[:5]
     total = sum(r["value"] for r in lat["per_layer"]) or 1
     table.add_row("slowest layers", "\n".join(f"{r['op']} ({r['kind']}): {r['value']:,.0f} ({r['value'] / total:.0%})"

@@ -130,10 +130,15 @@ def measured_memory(stats: dict, target: Target, sizes: dict) -> dict:
 def deploy(model: str, board: str = "host", emulate: bool = False, images: Path | None = None,
            split: str | None = None, grid=None, budget: int | None = None, report: Path | None = None,
            build_dir: Path | None = None, calibration: Path | None = None, limit: int | None = None,
-           show_progress: bool = False, log=lambda msg: None, preprocess: dict | None = None) -> DeployReport:
+           show_progress: bool = False, log=lambda msg: None, preprocess: dict | None = None,
+           probe: dict | None = None) -> DeployReport:
     """The whole pipeline on one target; returns the report (also written to `report` when given).
-    `preprocess`: mean, std, bgr, resize overrides (toolkit.modelarg.preprocess_for)."""
+    `preprocess`: mean, std, bgr, resize overrides (toolkit.modelarg.preprocess_for); `probe`:
+    unique_id, pack, target_name for a board behind a pyOCD probe."""
     target = get_target(board, emulate)
+    for key, value in (probe or {}).items():
+        setattr(target, key, value)
+    target.preflight()
     b = target.board
     path, sample = resolve_model(model)
     name = sample.name if sample else path.stem
@@ -158,7 +163,7 @@ def deploy(model: str, board: str = "host", emulate: bool = False, images: Path 
         f"{firmware_arena(g, plan):,} B{' of a %s B budget' % format(budget, ',') if budget else ''}")
     generate(g, plan, build_root / "gen", qpath)
     log(f"building PlatformIO env {target.env}")
-    program = build(target.env, build_root / "pio", build_root / "gen", board=b.name)
+    program = build(target.env, build_root / "pio", build_root / "gen", board=b.name, uart_baud=b.uart_baud)
     sizes = elf_sizes(program)
 
     ref = golden.run_graph(g, q)
@@ -181,6 +186,7 @@ def deploy(model: str, board: str = "host", emulate: bool = False, images: Path 
                   "build": info["build"], "env": target.env},
         measured=measured_memory(stats, target, sizes),
         latency={"unit": info["counter_unit"], "per_image": per_image,
+                 "per_image_ms": [c / b.clock_hz * 1e3 for c in per_image] if info["counter_unit"] == "cycles" else None,
                  "per_layer": [{"op": op.name, "kind": op.kind.value, "value": v} for op, v in zip(g.ops, per_op)],
                  "per_tile": per_tile},
         link=link, outputs=str(npz), images=iset.names, golden=golden_agreement(g, outs, ref))

@@ -14,6 +14,9 @@ gen = os.environ.get("TOOLKIT_GEN_DIR")
 for macro, var in (("PORT_BOARD", "TOOLKIT_BOARD"), ("FW_BUILD_ID", "TOOLKIT_BUILD_ID")):
     if os.environ.get(var):
         env.Append(CPPDEFINES=[(macro, env.StringifyMacro(os.environ[var]))])  # noqa: F821
+# The serial link's rate on a board (boards/<name>.toml: uart_baud).
+if os.environ.get("TOOLKIT_UART_BAUD"):
+    env.Append(CPPDEFINES=[("PORT_UART_BAUD", os.environ["TOOLKIT_UART_BAUD"] + "u")])  # noqa: F821
 if gen:
     env.Append(CPPPATH=[gen])  # noqa: F821
     env.BuildSources(os.path.join("$BUILD_DIR", "generated"), gen)  # noqa: F821

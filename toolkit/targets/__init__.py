@@ -1,7 +1,7 @@
 """Targets: where a firmware image runs. Each can build-env, boot (or flash) an image and open a
 link to it, yielding the protocol client. `--board` always names the board (boards/*.toml);
-`--emulate` picks its emulated stand-in. The real-board issue adds pyOCD probes, the HIL issue
-labgrid places; both implement the same `session()`."""
+`--emulate` picks its emulated stand-in; without it a board behind a pyOCD probe. The HIL issue
+adds labgrid places, with the same `preflight()` and `session()`."""
 from __future__ import annotations
 
 import contextlib
@@ -20,6 +20,9 @@ class Target:
     env: str             # the PlatformIO env that builds the firmware application for it
     boot_timeout: float = 20.0
 
+    def preflight(self) -> None:
+        """Fail fast, before any build, when the target cannot be reached (no probe, no pack)."""
+
     def session(self, program: Path) -> contextlib.AbstractContextManager[Client]:
         raise NotImplementedError
 
@@ -34,5 +37,7 @@ def get_target(board: str, emulate: bool = False) -> Target:
             raise ToolkitError(f"board {b.name} has no emulated stand-in (boards/{b.name}.toml: emulator)")
         from .emulator import EmulatorTarget
         return EmulatorTarget(b, True, b.emulator_env)
-    raise ToolkitError(f"no {b.name} attached: flashing a real board over pyOCD is not supported yet; "
-                       f"run it on its emulated stand-in with --emulate")
+    if not b.app_env:
+        raise ToolkitError(f"boards/{b.name}.toml names no app_env: no firmware for the board itself")
+    from .probe import ProbeTarget
+    return ProbeTarget(b, False, b.app_env)

@@ -23,6 +23,11 @@ void port_board_init(void);
 void port_rx_push(uint8_t byte);
 void port_rx_overrun(void);
 
+/* L1 instruction and data caches on (PM0253 4.8); the DWT cycle counter running (ARMv7-M C1.8). */
+void cm7_enable_caches(void);
+void cm7_start_cycle_counter(void);
+uint32_t cm7_cycles(void);
+
 static inline void nvic_enable(uint32_t irq)
 {
     NVIC_ISER(irq / 32u) = 1u << (irq % 32u);

@@ -24,6 +24,57 @@ int main(int argc, char **argv);
 void port_main(void);
 void port_fault(uint32_t ipsr);
 
+/* ------------------------------------------------------------------ caches, cycle counter */
+#define SCB_ICIALLU REG(0xE000EF50u)
+#define SCB_DCISW REG(0xE000EF60u)
+#define SCB_CCSIDR REG(0xE000ED80u)
+#define SCB_CSSELR REG(0xE000ED84u)
+#define SCB_CCR_DC (1u << 16)
+#define SCB_CCR_IC (1u << 17)
+#define DEMCR REG(0xE000EDFCu)
+#define DEMCR_TRCENA (1u << 24)
+#define DWT_CTRL REG(0xE0001000u)
+#define DWT_CYCCNT REG(0xE0001004u)
+#define DWT_LAR REG(0xE0001FB0u) /* the M7's DWT is locked until this key is written */
+
+static void barrier(void)
+{
+    __asm__ volatile("dsb\n\tisb" ::: "memory");
+}
+
+void cm7_enable_caches(void)
+{
+    barrier();
+    SCB_ICIALLU = 0; /* invalidate the I-cache, then enable it */
+    barrier();
+    SCB_CCR |= SCB_CCR_IC;
+    SCB_CSSELR = 0; /* level 1 data cache: invalidate every set and way, then enable */
+    barrier();
+    const uint32_t ccsidr = SCB_CCSIDR;
+    const uint32_t sets = ((ccsidr >> 13) & 0x7FFFu) + 1u, ways = ((ccsidr >> 3) & 0x3FFu) + 1u;
+    for (uint32_t set = 0; set < sets; set++) {
+        for (uint32_t way = 0; way < ways; way++) {
+            SCB_DCISW = (way << 30) | (set << 5); /* 4 ways, 32-byte lines */
+        }
+    }
+    barrier();
+    SCB_CCR |= SCB_CCR_DC;
+    barrier();
+}
+
+void cm7_start_cycle_counter(void)
+{
+    DEMCR |= DEMCR_TRCENA;
+    DWT_LAR = 0xC5ACCE55u;
+    DWT_CYCCNT = 0;
+    DWT_CTRL |= 1u; /* CYCCNTENA */
+}
+
+uint32_t cm7_cycles(void)
+{
+    return DWT_CYCCNT;
+}
+
 /* ------------------------------------------------------------------ receive ring */
 /* Receive ring buffer, filled by the RX interrupt. A power of two; larger than one protocol frame
  * (the host never has more than one in flight, see firmware/runtime/protocol.h). */

@@ -1,0 +1,13 @@
+/* External interrupt vectors of the STM32F746 (RM0385 table 40: 98 interrupts), after the core's 16
+ * (cortex_m7/startup.S). Only USART3 is enabled. */
+    .syntax unified
+    .thumb
+    .section .isr_vector_irq, "a", %progbits
+    .align 2
+    .rept 39                        /* IRQ 0..38 */
+    .word Default_Handler
+    .endr
+    .word USART3_IRQHandler         /* IRQ 39: USART3 (stm32/stm32.c) */
+    .rept 58                        /* IRQ 40..97 */
+    .word Default_Handler
+    .endr
