@@ -169,10 +169,7 @@ def deploy(model: str, board: str = "host", emulate: bool = False, images: Path 
     ref = golden.run_graph(g, q)
     log(f"booting {b.name}{' (emulated)' if target.emulated else ''}")
     with target.session(program) as client:
-        info = client.info()
-        if info["sha256"] != plan_sha(qpath):
-            raise ToolkitError(f"the firmware on {client.port} runs model sha256 {info['sha256'][:12]}, "
-                               f"not {plan_sha(qpath)[:12]}: a stale image")
+        info = check_firmware(client, qpath)
         outs, per_image, per_op, per_tile = run_images(client, g, q, show_progress,
                                                        f"{len(iset.names)} images on {b.name}")
         stats = client.stats()
@@ -195,6 +192,12 @@ def deploy(model: str, board: str = "host", emulate: bool = False, images: Path 
     return result
 
 
-def plan_sha(qpath: Path) -> str:
+def check_firmware(client: Client, qpath: Path) -> dict:
+    """The board's INFO, once it is known to run this int8 model (a stale or foreign image fails here)."""
     from .codegen.model import file_sha256
-    return file_sha256(qpath)
+    info = client.info()
+    want = file_sha256(qpath)
+    if info["sha256"] != want:
+        raise ToolkitError(f"wrong firmware on {client.port}: it runs model {info['model']!r} sha256 "
+                           f"{info['sha256'][:12]}, not {qpath.name} sha256 {want[:12]}")
+    return info

@@ -21,6 +21,26 @@ def near_tie(name: str, gold: np.ndarray, ref: np.ndarray) -> dict:
             "max_abs_diff_lsb": int(np.abs(g - r).max())}
 
 
+def score_tensor(g, sample: zoo.SampleModel | None) -> str:
+    """The IR name of the output a sample's metric and decisions read (the first output otherwise)."""
+    if sample is None:
+        return g.outputs[0]
+    return {v: k for k, v in g.float_outputs.items()}[sample.score_output]
+
+
+def scores(g, sample: zoo.SampleModel | None, outputs: dict[str, np.ndarray]) -> np.ndarray:
+    t = g.tensors[score_tensor(g, sample)]
+    return dequantize(outputs[score_tensor(g, sample)], t.scale, t.zero_point)
+
+
+def decide(g, sample: zoo.SampleModel | None, outputs: dict[str, np.ndarray]) -> np.ndarray:
+    """One decision per image: face yes/no for detectors, else the argmax of the score output."""
+    if sample is not None and sample.metric == "face":
+        return zoo.face_scores(scores(g, sample, outputs)) >= 0.5
+    s = scores(g, sample, outputs)
+    return s.reshape(len(s), -1).argmax(axis=1)
+
+
 def verify_int8(float_path: Path | None, int8_path: Path, test: zoo.ImageSet,
                 sample: zoo.SampleModel | None, input_name: str) -> dict:
     """The quantize report's verification part (see the README for the contract).
@@ -28,20 +48,9 @@ def verify_int8(float_path: Path | None, int8_path: Path, test: zoo.ImageSet,
     top1_agreement compares decisions: argmax of the score output, or face yes/no for detectors."""
     model = read_model(int8_path)
     g = graph_from_model(model, Path(int8_path).stem)
-    score_ir = g.outputs[0]
-    if sample is not None:
-        score_ir = {v: k for k, v in g.float_outputs.items()}[sample.score_output]
-    t = g.tensors[score_ir]
+    score_ir = score_tensor(g, sample)
 
-    def scores(outputs: dict[str, np.ndarray]) -> np.ndarray:
-        return dequantize(outputs[score_ir], t.scale, t.zero_point)
-
-    def decide(outputs: dict[str, np.ndarray]) -> np.ndarray:
-        if sample is not None and sample.metric == "face":
-            return zoo.face_scores(scores(outputs)) >= 0.5
-        return scores(outputs).reshape(len(outputs[score_ir]), -1).argmax(axis=1)
-
-    e2e, gold, ref = end_to_end(model, g, {input_name: test.inputs}, decide)
+    e2e, gold, ref = end_to_end(model, g, {input_name: test.inputs}, lambda outs: decide(g, sample, outs))
     if not (sample is not None and sample.metric == "face"):
         e2e["disagreements"] = [near_tie(test.names[i], gold[score_ir][i], ref[score_ir][i])
                                 for i in e2e["disagreeing_images"]]
@@ -49,7 +58,7 @@ def verify_int8(float_path: Path | None, int8_path: Path, test: zoo.ImageSet,
     report = {"images": len(test.names), "golden_vs_onnxruntime": e2e, "layer_conformance": layers,
               "float_metric": None, "int8_metric": None}
     if sample is not None and test.labels is not None:
-        report["int8_metric"] = zoo.evaluate(sample, scores(ref), test.labels)
+        report["int8_metric"] = zoo.evaluate(sample, scores(g, sample, ref), test.labels)
         if float_path is not None:
             fs = zoo.run_onnx(float_path, test.inputs, sample.score_output, input_name, batch=256)
             report["float_metric"] = zoo.evaluate(sample, fs, test.labels)
