@@ -42,7 +42,7 @@ def pytest_addoption(parser):
     g.addoption("--hardware-map", default=None, help="YAML hardware map (Zephyr twister's form) of a rack")
     g.addoption("--hil-model", action="append", default=None, help=f"sample or ONNX (repeatable; default "
                 f"{', '.join(DEFAULT_MODELS)})")
-    g.addoption("--hil-images", type=int, default=3, help="test images per model (default 3; nightly: all)")
+    g.addoption("--hil-images", type=int, default=3, help="test images per model (default 3; 0: all of them, the nightly run)")
     g.addoption("--update-baseline", action="store_true", help="rewrite hil_tests/baseline.json's latencies")
 
 

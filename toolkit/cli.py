@@ -295,6 +295,28 @@ def print_deploy_summary(rep) -> None:
     Console().print(table)
 
 
+@cli.group()
+def hil():
+    """Hardware-in-the-loop: the HIL suite is `pytest hil_tests` (see the README); this group helps."""
+
+
+@hil.command("scan")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="write the hardware map here (default: print it)")
+def hil_scan(out):
+    """Write a hardware map (Zephyr twister's form) of the probes and serial ports attached now."""
+    from .hil import hwmap
+    entries = hwmap.scan()
+    text = hwmap.dump(entries) if entries else "[]\n"
+    if out:
+        out.write_text(text)
+        console.print(f"{len(entries)} board(s) written to {out}")
+    else:
+        click.echo(text, nl=False)
+    if not entries:
+        console.print("no debug probe found (pyOCD): an emulated board needs no map, use --emulate")
+
+
 def main() -> None:
     # SIGTERM unwinds like Ctrl-C, so every emulator and link is closed on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
