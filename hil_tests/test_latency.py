@@ -16,10 +16,12 @@ def key(dut) -> str:
     return f"{fw.board.name}{'-emu' if fw.target.emulated else ''}/{fw.g.name}/{fw.schedule}"
 
 
-def test_latency_against_baseline(dut, baseline_path, update_baseline):
+def test_latency_against_baseline(dut, baseline_path, update_baseline, record_property):
     runs, unit = dut.run_all(), dut.info["counter_unit"]
     current = {"unit": unit, "per_image": float(np.mean(runs["latency"])),
                "per_layer": {op.name: v for op, v in zip(dut.fw.g.ops, runs["per_op"])}}
+    record_property("latency_per_image", current["per_image"])  # for the nightly report (toolkit hil run)
+    record_property("latency_unit", unit)
     baselines = json.loads(baseline_path.read_text()) if baseline_path.exists() else {}
     if update_baseline:
         baselines[key(dut)] = current

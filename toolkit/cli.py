@@ -317,6 +317,30 @@ def hil_scan(out):
         console.print("no debug probe found (pyOCD): an emulated board needs no map, use --emulate")
 
 
+@hil.command("run")
+@click.option("--hardware-map", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="the rack (YAML, Zephyr twister's form); default: --board")
+@click.option("--board", default="nucleo-f746zg", show_default=True, help="without a map: this board")
+@click.option("--emulate", is_flag=True, help="without a map: the board's emulated stand-in")
+@click.option("--model", "models", multiple=True, help="sample or ONNX (repeatable; default: the HIL suite's)")
+@click.option("--images", type=int, default=0, show_default=True, help="test images per model (0: all)")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="folder of the reports; earlier runs kept there make the trend")
+def hil_run(hardware_map, board, emulate, models, images, report_dir):
+    """The HIL suite on every board at once (one worker per board), with JUnit, JSON, OpenMetrics and
+    an HTML trend report. Exit status 0 only if every attached board passed."""
+    from .hil import hwmap, nightly
+    if hardware_map:
+        entries = hwmap.load(hardware_map)
+    else:
+        entries = [hwmap.HardwareEntry(id="local", platform=get_board(board).name,
+                                       runner="emulator" if emulate else "pyocd", connected=True)]
+    passed = nightly.run(entries, list(models), images, report_dir, log=lambda m: console.print(f"[dim]{m}[/dim]"))
+    console.print(f"report: {report_dir / 'index.html'}")
+    if not passed:
+        raise ToolkitError(f"HIL run failed: see {report_dir / 'index.html'}")
+
+
 def main() -> None:
     # SIGTERM unwinds like Ctrl-C, so every emulator and link is closed on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
