@@ -4,6 +4,7 @@ still serve and the next inference must still equal the golden interpreter eleme
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 
@@ -219,3 +220,52 @@ def test_killing_qemu_mid_inference_is_one_line_naming_the_port(firmware):
         message = str(e.value)
     assert time.monotonic() - t0 < 10
     assert "\n" not in message and client.port in message and "last frame" in message, message
+
+
+class RunnerLink:
+    """The MLPerf Tiny runner's serial discipline (mlcommons/tiny benchmark/runner/serial_device.py):
+    write `command%`, read '\\n'-terminated lines (dropping '\\r' and '\\0') until one holds m-ready."""
+
+    def __init__(self, link):
+        self.link, self.pending = link, b""
+
+    def command(self, cmd: str, timeout: float = 30.0) -> list[str]:
+        self.link.write(cmd.encode() + b"%")
+        lines, deadline = [], time.monotonic() + timeout
+        while True:
+            while b"\n" not in self.pending:
+                assert time.monotonic() < deadline, f"no m-ready after {cmd!r}: {lines}"
+                self.pending += self.link.read(256)
+            raw, self.pending = self.pending.split(b"\n", 1)
+            text = raw.replace(b"\r", b"").replace(b"\0", b"").decode("ascii", "replace")
+            if text:
+                lines.append(text)
+            if "m-ready" in text:
+                return lines
+
+
+def test_mlperf_tiny_runner_protocol(board, firmware):
+    client, _ = board
+    _, _, g, q, ref = firmware
+    dut = RunnerLink(client.link)
+    dut.command("")  # the runner's reset_port: flush (the BOOT frame's line goes with it)
+    name = dut.command("name")
+    assert any(re.match(r"^m-name-dut-\[tinyml-toolkit nucleo-f746zg\]$", line) for line in name), name
+    profile = dut.command("profile")
+    assert "m-profile-[ULPMark for tinyML Firmware V0.0.1]" in profile and "m-model-[fashion_cnn]" in profile
+    data = np.ascontiguousarray(q[g.inputs[0]][1]).tobytes()
+    assert dut.command(f"db load {len(data)}")[0] == f"m-[Expecting {len(data)} bytes]"
+    for i in range(0, len(data), 31):  # the runner's 31-byte chunks, each answered
+        reply = dut.command("db " + data[i:i + 31].hex())
+    assert reply == ["m-load-done", "m-ready"]
+    lines = dut.command("infer 3 1")
+    laps = [int(m.group(1)) for line in lines if (m := re.match(r"^m-lap-us-(\d+)$", line))]
+    assert len(laps) == 2 and laps[1] > laps[0]
+    results = next(m.group(1) for line in lines if (m := re.match(r"^m-results-\[([^]]+)\]$", line)))
+    out = g.tensors[g.outputs[0]]
+    expected = (ref[g.outputs[0]][1].astype(np.float32) - float(out.zero_point)) * np.float32(out.scale)
+    assert np.allclose([float(v) for v in results.split(",")], expected.reshape(-1), atol=0.0015)
+    assert any(line.startswith("e-[") for line in dut.command("infer 1 0"))  # the input was consumed
+    assert any(line.startswith("e-[unknown command") for line in dut.command("fly"))
+    client.hello()  # the binary protocol is still there
+    assert_bit_exact(client, firmware, 2)

@@ -32,6 +32,9 @@ uint32_t port_uart_overruns(void);
  * Cortex-M7 cycles), "cycles" (DWT CYCCNT on a board) or "ns" (host). */
 uint32_t port_ticks(void);
 uint64_t port_ticks_to_units(uint32_t ticks);
+/* The same in microseconds (the MLPerf Tiny runner's m-lap-us): at the core clock on a board,
+ * wall time on the host, QEMU's virtual time under -icount (64 ns per instruction) on the emulator. */
+uint64_t port_ticks_to_us(uint32_t ticks);
 extern const char port_counter_unit[];
 
 /* ---- Memory, measured: the painted stack's high-water mark and size; static RAM (.data + .bss,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "info.h"
+#include "mlperf.h"
 #include "model_data.h"
 #include "port.h"
 #include "protocol.h"
@@ -307,12 +308,37 @@ static void on_frame(const proto_frame *f, proto_status st)
     }
 }
 
+/* Whether the bytes since the last delimiter, ended by a '%', are an MLPerf Tiny runner command. */
+static int text_command(const proto_rx *rx)
+{
+    if (rx->too_long || rx->n > MLPERF_MAX_COMMAND) {
+        return 0;
+    }
+    for (size_t i = 0; i < rx->n; i++) {
+        if (rx->raw[i] < 0x20 || rx->raw[i] > 0x7E) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void on_text_command(void)
+{
+    mlperf_command((const char *)s.rx.raw, s.rx.n);
+    s.rx.n = 0;
+    /* the runner's inferences reused the arena: nothing the binary side loaded or computed is left */
+    memset(s.loaded, 0, sizeof s.loaded);
+    s.outputs_valid = 0;
+    s.has_last = 0;
+}
+
 void server_run(void)
 {
     uint8_t buf[64];
     uint32_t overruns = port_uart_overruns();
     s.info_len = info_build(s.info);
     send_frame(PROTO_BOOT, 0, PROTO_OK, s.reply, hello_payload(s.reply));
+    port_uart_write((const uint8_t *)"\r\n", 2); /* ends the line for a text (MLPerf Tiny) reader */
     for (;;) {
         const size_t n = port_uart_read(buf, sizeof buf);
         if (n == 0) {
@@ -328,6 +354,10 @@ void server_run(void)
         for (size_t i = 0; i < n; i++) {
             proto_frame f;
             proto_status st;
+            if (buf[i] == '%' && text_command(&s.rx)) {
+                on_text_command();
+                continue;
+            }
             if (proto_rx_byte(&s.rx, buf[i], &f, &st)) {
                 on_frame(&f, st);
             }

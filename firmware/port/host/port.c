@@ -111,3 +111,8 @@ void port_exit(int code)
 {
     exit(code);
 }
+
+uint64_t port_ticks_to_us(uint32_t ticks)
+{
+    return ticks / 1000u;
+}

@@ -82,3 +82,8 @@ void port_board_init(void)
     uart_init();
     timer_init();
 }
+
+uint64_t port_ticks_to_us(uint32_t ticks)
+{
+    return ticks / 25u; /* CMSDK timer at 25 MHz of virtual time */
+}

@@ -91,3 +91,8 @@ void port_board_init(void)
     RCC_DCKCFGR2 &= ~(3u << 4); /* USART3 kernel clock = PCLK1 */
     stm32_console_init(GPIOD_BASE, PCLK1_HZ, PORT_UART_BAUD);
 }
+
+uint64_t port_ticks_to_us(uint32_t ticks)
+{
+    return ticks / (SYSCLK_HZ / 1000000u);
+}
