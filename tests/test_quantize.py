@@ -12,10 +12,19 @@ REPORT_KEYS = {"model", "int8_model", "images", "float_metric", "int8_metric", "
                "layer_conformance"}
 
 
-@pytest.fixture(scope="module", params=sorted(zoo.SAMPLES))
+# The CI tier verifies Fashion-MNIST on its first 2,000 test images; `-m nightly` on all 10,000.
+CI_TEST_IMAGES = {"fashion_cnn": 2000}
+TIERS = ([pytest.param((s, CI_TEST_IMAGES.get(s)), id=s) for s in sorted(zoo.SAMPLES)]
+         + [pytest.param((s, None), id=f"{s}-all", marks=pytest.mark.nightly) for s in sorted(CI_TEST_IMAGES)])
+
+
+@pytest.fixture(scope="module", params=TIERS)
 def report(request, tmp_path_factory):
-    out = tmp_path_factory.mktemp(request.param)
-    return run_quantize(request.param, None, None, out / "model.int8.onnx", out / "report.json", "minmax", None)
+    name, test_limit = request.param
+    out = tmp_path_factory.mktemp(name)
+    rep = run_quantize(name, None, None, out / "model.int8.onnx", out / "report.json", "minmax", None, test_limit)
+    rep["test_limit"] = test_limit
+    return rep
 
 
 def test_report_contract(report):
@@ -23,7 +32,8 @@ def test_report_contract(report):
     assert set(report["golden_vs_onnxruntime"]) >= {"elements", "exact", "max_abs_diff_lsb", "top1_agreement"}
     assert set(report["layer_conformance"]) >= {"layers", "elements", "exact", "max_abs_diff_lsb"}
     assert report["images"] == len(zoo.load_image_set(zoo.SAMPLES[report["model"]].test_dir(),
-                                                      zoo.SAMPLES[report["model"]].preprocess).names)
+                                                      zoo.SAMPLES[report["model"]].preprocess,
+                                                      report["test_limit"]).names)
 
 
 def test_every_layer_matches_onnxruntime_literal_qdq(report):

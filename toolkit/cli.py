@@ -63,7 +63,7 @@ def print_quantize_report(report: dict) -> None:
 
 
 def run_quantize(model: str, calibration: Path | None, test: Path | None, out: Path | None,
-                 report_path: Path | None, method: str, limit: int | None) -> dict:
+                 report_path: Path | None, method: str, limit: int | None, test_limit: int | None = None) -> dict:
     model_path, sample = resolve_model(model)
     pp, input_name = preprocess_for(load_graph(model_path), sample)
     calib = load_images(calibration, sample.calibration_dir() if sample else None, pp, "calibration", limit)
@@ -74,7 +74,7 @@ def run_quantize(model: str, calibration: Path | None, test: Path | None, out: P
     warning = optimized_session_warning()
     if warning:
         console.print(f"[yellow]note:[/yellow] {warning}")
-    tests = load_images(test, sample.test_dir() if sample else calibration, pp, "test", None)
+    tests = load_images(test, sample.test_dir() if sample else calibration, pp, "test", test_limit)
     console.print(f"verifying on {len(tests.names)} test images (golden interpreter vs onnxruntime, "
                   f"end to end and op by op)")
     report = {"model": sample.name if sample else model_path.stem, "float_model": str(model_path),
@@ -103,9 +103,10 @@ def cli() -> None:
 @click.option("--method", type=click.Choice(sorted(METHODS)), default="minmax", show_default=True,
               help="calibration method")
 @click.option("--limit", type=int, help="use at most this many calibration images")
-def quantize(model, calibration, test, out, report_path, method, limit):
+@click.option("--test-limit", type=int, help="verify on at most this many test images (default: all)")
+def quantize(model, calibration, test, out, report_path, method, limit, test_limit):
     """Quantize MODEL (a sample name or a float ONNX file) to int8 and verify it."""
-    run_quantize(model, calibration, test, out, report_path, method, limit)
+    run_quantize(model, calibration, test, out, report_path, method, limit, test_limit)
 
 
 @cli.command()
