@@ -29,6 +29,7 @@ class BoardSpec:
     emulated: bool
     connected: bool = True
     probe_id: str | None = None
+    place: str | None = None
 
     @property
     def id(self) -> str:
@@ -53,7 +54,7 @@ def board_specs(config) -> list[BoardSpec]:
             entries = hwmap.load(Path(config.getoption("--hardware-map")))
         except ToolkitError as exc:
             raise pytest.UsageError(str(exc)) from None
-        return [BoardSpec(e.platform, e.emulated, e.connected, e.probe_id or e.id) for e in entries]
+        return [BoardSpec(e.platform, e.emulated, e.connected, e.probe_id or e.id, e.place) for e in entries]
     board = config.getoption("--board")
     return [BoardSpec(board or DEFAULT_BOARD, config.getoption("--emulate") or board is None)]
 
@@ -99,9 +100,9 @@ def dut(request, hil_stack, hil_images, tmp_path_factory):
         pytest.skip(f"not run: {spec.board} ({spec.probe_id}) is listed as not connected")
     key = (spec, model)
     if key not in _firmware:
-        target = get_target(spec.board, spec.emulated)
-        if not spec.emulated:
-            target.unique_id = spec.probe_id
+        target = get_target(spec.board, spec.emulated, place=spec.place)
+        if spec.place or not spec.emulated:
+            target.unique_id = spec.probe_id  # (a labgrid place ignores it)
             try:
                 target.preflight()
             except ToolkitError as exc:

@@ -331,13 +331,21 @@ def hil_run(hardware_map, board, emulate, models, images, report_dir):
     """The HIL suite on every board at once (one worker per board), with JUnit, JSON, OpenMetrics and
     an HTML trend report. Exit status 0 only if every attached board passed."""
     from .hil import hwmap, nightly
+    name = get_board(board).name
     if hardware_map:
         entries = hwmap.load(hardware_map)
-    else:
-        entries = [hwmap.HardwareEntry(id="local", platform=get_board(board).name,
-                                       runner="emulator" if emulate else "pyocd", connected=True)]
+    elif emulate:
+        entries = [hwmap.HardwareEntry(id="local", platform=name, runner="emulator", connected=True)]
+    else:  # every attached board of that kind, as `toolkit hil scan` finds them; none: not run
+        found = [e for e in hwmap.scan() if e["platform"] == name]
+        entries = [hwmap.HardwareEntry(id=e["id"], platform=name, runner="pyocd", connected=e["connected"],
+                                       serial=e["serial"], baud=e["baud"]) for e in found] or [
+            hwmap.HardwareEntry(id="no-probe", platform=name, runner="pyocd", connected=False)]
     passed = nightly.run(entries, list(models), images, report_dir, log=lambda m: console.print(f"[dim]{m}[/dim]"))
     console.print(f"report: {report_dir / 'index.html'}")
+    if not any(e.connected for e in entries):
+        raise ToolkitError(f"no board ran: none of {', '.join(e.platform + ' ' + e.id for e in entries)} is attached "
+                           f"(--emulate runs the emulated stand-in)")
     if not passed:
         raise ToolkitError(f"HIL run failed: see {report_dir / 'index.html'}")
 

@@ -9,6 +9,7 @@
       connected: true
       fixtures: []
       probe_id: 066DFF495051717867143041   # optional, defaults to id
+      place: rack1-f746                 # optional: reach it through this labgrid place (runner: labgrid)
 
 Every entry is checked; a bad one is reported with its index and id, all at once."""
 from __future__ import annotations
@@ -21,9 +22,9 @@ import yaml
 from ..boards import all_boards
 from ..errors import ToolkitError
 
-RUNNERS = ("pyocd", "emulator")
+RUNNERS = ("pyocd", "emulator", "labgrid")
 REQUIRED = ("id", "platform", "runner", "connected")
-KNOWN = set(REQUIRED) | {"product", "serial", "baud", "fixtures", "probe_id", "notes"}
+KNOWN = set(REQUIRED) | {"product", "serial", "baud", "fixtures", "probe_id", "notes", "place", "emulated"}
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,22 @@ class HardwareEntry:
     product: str = ""
     fixtures: tuple[str, ...] = field(default_factory=tuple)
     probe_id: str | None = None
+    place: str | None = None          # labgrid place (runner labgrid)
+    place_emulated: bool = False      # the place's board is an emulated stand-in
+
+    def as_map_entry(self) -> dict:
+        """This entry as a hardware map's YAML mapping (what `load` reads back)."""
+        out = {"id": self.id, "platform": self.platform, "runner": self.runner, "connected": self.connected,
+               "product": self.product, "fixtures": list(self.fixtures)}
+        out.update({k: v for k, v in (("serial", self.serial), ("baud", self.baud), ("probe_id", self.probe_id),
+                                      ("place", self.place)) if v})
+        if self.runner == "labgrid":
+            out["emulated"] = self.place_emulated
+        return out
 
     @property
     def emulated(self) -> bool:
-        return self.runner == "emulator"
+        return self.runner == "emulator" or (self.runner == "labgrid" and self.place_emulated)
 
 
 def _problems(i: int, raw) -> list[str]:
@@ -60,6 +73,8 @@ def _problems(i: int, raw) -> list[str]:
         out.append(f"{where}: baud must be a positive integer")
     if raw.get("runner") == "pyocd" and raw.get("connected") and not raw.get("serial"):
         out.append(f"{where}: a connected pyocd board needs its serial port")
+    if raw.get("runner") == "labgrid" and not raw.get("place"):
+        out.append(f"{where}: a labgrid board needs its place")
     return out
 
 
@@ -75,7 +90,8 @@ def load(path: Path) -> list[HardwareEntry]:
         raise ToolkitError(f"hardware map {path}: " + "; ".join(problems))
     return [HardwareEntry(id=str(r["id"]), platform=r["platform"], runner=r["runner"], connected=r["connected"],
                           serial=r.get("serial"), baud=r.get("baud"), product=r.get("product", ""),
-                          fixtures=tuple(r.get("fixtures") or ()), probe_id=r.get("probe_id")) for r in data]
+                          fixtures=tuple(r.get("fixtures") or ()), probe_id=r.get("probe_id"),
+                          place=r.get("place"), place_emulated=bool(r.get("emulated", False))) for r in data]
 
 
 def scan() -> list[dict]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..build import REPO
-from .hwmap import HardwareEntry
+from .hwmap import HardwareEntry, dump
 
 FIGURES = ("latency_per_image", "peak_sram_bytes", "arena_high_water_bytes", "planned_arena_bytes")
 
@@ -35,10 +35,10 @@ class Worker:
         return f"{self.entry.platform}{'-emu' if self.entry.emulated else ''}-{self.entry.id}"
 
 
-def pytest_args(entry: HardwareEntry, models: list[str], images: int, junit: Path) -> list[str]:
+def pytest_args(one_entry_map: Path, models: list[str], images: int, junit: Path) -> list[str]:
     args = [sys.executable, "-m", "pytest", str(REPO / "hil_tests"), "-q", "-p", "no:cacheprovider",
-            "--board", entry.platform, "--hil-images", str(images), f"--junitxml={junit}", "-o", "junit_family=xunit1"]
-    args += ["--emulate"] if entry.emulated else []
+            "--hardware-map", str(one_entry_map), "--hil-images", str(images), f"--junitxml={junit}",
+            "-o", "junit_family=xunit1"]
     for m in models:
         args += ["--hil-model", m]
     return args
@@ -50,7 +50,9 @@ def run_workers(entries: list[HardwareEntry], models: list[str], images: int, ou
     procs = []
     for w in workers:
         logf = open(out / f"pytest-{w.label}.log", "w")
-        procs.append((w, subprocess.Popen(pytest_args(w.entry, models, images, w.junit), cwd=REPO, stdout=logf,
+        one = out / f"map-{w.label}.yaml"  # the worker's own board, as a one-entry hardware map
+        one.write_text(dump([w.entry.as_map_entry()]))
+        procs.append((w, subprocess.Popen(pytest_args(one, models, images, w.junit), cwd=REPO, stdout=logf,
                                           stderr=subprocess.STDOUT, env=dict(os.environ)), logf))
         log(f"started {w.label}")
     results = {}

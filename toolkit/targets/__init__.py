@@ -1,7 +1,7 @@
 """Targets: where a firmware image runs. Each can build-env, boot (or flash) an image and open a
 link to it, yielding the protocol client. `--board` always names the board (boards/*.toml);
-`--emulate` picks its emulated stand-in; without it a board behind a pyOCD probe. The HIL issue
-adds labgrid places, with the same `preflight()` and `session()`."""
+`--emulate` picks its emulated stand-in; without it a board behind a pyOCD probe; a labgrid place
+reaches a board on a rack. All with the same `preflight()` and `session()`."""
 from __future__ import annotations
 
 import contextlib
@@ -27,8 +27,14 @@ class Target:
         raise NotImplementedError
 
 
-def get_target(board: str, emulate: bool = False) -> Target:
+def get_target(board: str, emulate: bool = False, place: str | None = None) -> Target:
+    """`place`: the board is on a rack, reached through this labgrid place."""
     b = get_board(board)
+    if place:
+        from .labgrid_place import LabgridTarget
+        target = LabgridTarget(b, emulate, b.emulator_env if emulate else b.app_env)
+        target.place = place
+        return target
     if b.core == "host":
         from .host import HostTarget
         return HostTarget(b, False, b.app_env)

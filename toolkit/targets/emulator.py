@@ -111,6 +111,30 @@ def serve(elf: Path, timeout: float = BOOT_TIMEOUT):
         _stop(proc)
 
 
+@contextlib.contextmanager
+def listen(elf: Path, timeout: float = BOOT_TIMEOUT):
+    """Boot `elf` with its UART on a loopback TCP port that anyone may connect to later (a rack
+    host exporting the emulated board); yields the port. QEMU is killed on the way out."""
+    port = free_port()
+    proc = subprocess.Popen(qemu_command(elf, serial=f"tcp:127.0.0.1:{port},server=on,wait=off,nodelay=on"),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=_die_with_parent)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise ToolkitError(f"QEMU exited with status {proc.returncode} before listening on port {port}")
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if time.monotonic() > deadline:
+                raise ToolkitError(f"QEMU did not listen on 127.0.0.1:{port} within {timeout:.0f} s")
+            time.sleep(0.05)
+        yield port
+    finally:
+        _stop(proc)
+
+
 class EmulatorTarget(Target):
     """The board's emulated stand-in: the same firmware on QEMU mps2-an500 with the board's limits
     in the linker script; latency counted in exact emulated instructions (not cycles)."""
