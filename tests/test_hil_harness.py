@@ -57,6 +57,10 @@ def test_hardware_map_errors_name_each_bad_entry(tmp_path):
           runner: pyocd
           connected: true
           colour: red
+        - id: L1
+          platform: nucleo-f746zg
+          runner: labgrid
+          connected: true
         """))
     with pytest.raises(ToolkitError) as e:
         hwmap.load(path)
@@ -65,7 +69,8 @@ def test_hardware_map_errors_name_each_bad_entry(tmp_path):
                  "entry 0 (id A1): runner 'jlink' is not one of pyocd, emulator",
                  "entry 0 (id A1): connected must be true or false",
                  "entry 1 (id ?): missing id", "entry 1 (id ?): unknown field colour",
-                 "entry 1 (id ?): a connected pyocd board needs its serial port"):
+                 "entry 1 (id ?): a connected pyocd board needs its serial port",
+                 "entry 2 (id L1): a labgrid board needs its place"):
         assert part in msg, msg
 
 

@@ -66,13 +66,12 @@ def test_board_reached_only_through_a_labgrid_place(tmp_path):
         wait_for(env, "rack1/emu-f746/NetworkSerialPort")
         client(env, "-p", "f746-emu", "create")
         client(env, "-p", "f746-emu", "add-match", "rack1/emu-f746/NetworkSerialPort")
-        client(env, "-p", "f746-emu", "acquire")
-        try:
-            target = get_target("nucleo-f746zg", True, place="f746-emu")
-            target.coordinator = coordinator
-            fw.target = target
-            with boot(fw) as dut:
-                assert "labgrid place f746-emu" in dut.client.port
-                assert golden_agreement(fw.g, dut.run_all()["outputs"], fw.golden)["bit_exact"]
-        finally:
-            client(env, "-p", "f746-emu", "release")
+        target = get_target("nucleo-f746zg", True, place="f746-emu")
+        target.coordinator = coordinator
+        target.preflight()
+        fw.target = target
+        with boot(fw) as dut:  # the target acquires the place ...
+            assert "acquired: " in client(env, "-p", "f746-emu", "show")
+            assert "labgrid place f746-emu" in dut.client.port
+            assert golden_agreement(fw.g, dut.run_all()["outputs"], fw.golden)["bit_exact"]
+        assert "acquired: None" in client(env, "-p", "f746-emu", "show")  # ... and releases it

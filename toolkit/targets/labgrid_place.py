@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -42,22 +44,42 @@ def place_serial_url(place: str, coordinator: str | None = None) -> tuple[str, i
     return f"{scheme}://{port.host}:{port.port}", port.speed
 
 
+def labgrid_client(place: str, *args: str, coordinator: str | None = None) -> str:
+    """labgrid's own client (the `labgrid-client` next to this Python) on one place."""
+    exe = Path(sys.executable).with_name("labgrid-client")
+    env = dict(os.environ, **({"LG_COORDINATOR": coordinator} if coordinator else {}))
+    try:
+        res = subprocess.run([str(exe), "-p", place, *args], env=env, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ToolkitError(f"labgrid-client {' '.join(args)} on place {place!r}: {exc}") from None
+    if res.returncode != 0:
+        raise ToolkitError(f"labgrid-client {' '.join(args)} on place {place!r}: "
+                           f"{(res.stderr or res.stdout).strip().splitlines()[-1:]}")
+    return res.stdout
+
+
 class LabgridTarget(Target):
+    """Acquires the place for the session and releases it on every way out."""
+
     place: str = ""
     coordinator: str | None = None
 
     def preflight(self) -> None:
-        place_serial_url(self.place, self.coordinator)
+        labgrid_client(self.place, "show", coordinator=self.coordinator)
 
     @contextlib.contextmanager
     def session(self, program: Path):
         import serial
 
-        url, baud = place_serial_url(self.place, self.coordinator)
-        link = serial.serial_for_url(url, baudrate=baud, timeout=0.2)
+        labgrid_client(self.place, "acquire", coordinator=self.coordinator)
         try:
-            client = Client(link, f"{url} (labgrid place {self.place})")
-            client.hello(timeout=self.boot_timeout)
-            yield client
+            url, baud = place_serial_url(self.place, self.coordinator)
+            link = serial.serial_for_url(url, baudrate=baud, timeout=0.2)
+            try:
+                client = Client(link, f"{url} (labgrid place {self.place})")
+                client.hello(timeout=self.boot_timeout)
+                yield client
+            finally:
+                link.close()
         finally:
-            link.close()
+            labgrid_client(self.place, "release", coordinator=self.coordinator)
