@@ -5,4 +5,5 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bash "$here/setup.sh"
 source "$here/env.sh"
 cd "$REPO_ROOT"
-exec "$VENV/bin/python" -m pytest -q -rs "$@"
+# JUnit XML of the whole run (host tests and the HIL suite) in build/junit.xml
+exec "$VENV/bin/python" -m pytest -q -rs --junitxml=build/junit.xml "$@"
