@@ -24,8 +24,9 @@ BIN = Path(sys.executable).parent
 
 @contextlib.contextmanager
 def process(args: list[str], log: Path, env: dict):
+    """A labgrid daemon in the log's folder (the coordinator keeps places.yaml in its working directory)."""
     with open(log, "w") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=log.parent)
         try:
             yield proc
         finally:
