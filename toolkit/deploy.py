@@ -92,21 +92,31 @@ def progress(total: int, label: str, show: bool):
     return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
 
 
+def image_inputs(g: Graph, q: dict[str, np.ndarray], i: int) -> list[bytes]:
+    """Image i's int8 inputs as the bytes LOAD sends, in the graph's input order."""
+    return [np.ascontiguousarray(q[name][i], np.int8).tobytes() for name in g.inputs]
+
+
+def infer_image(client: Client, g: Graph, q: dict[str, np.ndarray], i: int) -> tuple[dict[str, np.ndarray], int]:
+    """Image i through the board: its int8 outputs by IR name (IR shape), and its latency."""
+    raw, latency = client.run(image_inputs(g, q, i), [o["bytes"] for o in client.info()["outputs"]])
+    return ({name: np.frombuffer(data, np.int8).reshape(g.tensors[name].shape[1:]) for name, data in zip(g.outputs, raw)},
+            latency)
+
+
 def run_images(client: Client, g: Graph, q: dict[str, np.ndarray], show_progress: bool, label: str):
     """Every image over the link: (outputs per graph output [N, ...], latency per image, mean per op,
     mean per tile)."""
     info = client.info()
     n = len(next(iter(q.values())))
-    sizes = [o["bytes"] for o in info["outputs"]]
     outs = {name: [] for name in g.outputs}
     per_image, per_op, per_tile = [], np.zeros(info["ops"]), np.zeros(info["tiles"])
     with progress(n, label, show_progress) as bar:
         task = bar.add_task(label, total=n) if bar else None
         for i in range(n):
-            raw, latency = client.run([np.ascontiguousarray(q[name][i], np.int8).tobytes() for name in g.inputs],
-                                      sizes)
-            for name, data in zip(g.outputs, raw):
-                outs[name].append(np.frombuffer(data, np.int8).reshape(g.tensors[name].shape[1:]))
+            image_outs, latency = infer_image(client, g, q, i)
+            for name in g.outputs:
+                outs[name].append(image_outs[name])
             per_image.append(latency)
             per_op += client.profile(0)
             if info["tiles"]:

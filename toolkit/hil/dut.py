@@ -17,7 +17,7 @@ from ..boards import Board
 from ..build import build, elf_sizes
 from ..client import Client
 from ..codegen import firmware_arena, generate
-from ..deploy import check_firmware, int8_model, load_images, make_plan
+from ..deploy import check_firmware, image_inputs, infer_image, int8_model, load_images, make_plan
 from ..importer import load_graph
 from ..ir import Graph
 from ..modelarg import preprocess_for, resolve_model
@@ -79,14 +79,11 @@ class DeviceUnderTest:
     runs: dict = field(default_factory=dict)   # image index -> (outputs by IR name, latency, per op)
 
     def inputs(self, i: int) -> list[bytes]:
-        return [np.ascontiguousarray(self.fw.q[n][i], np.int8).tobytes() for n in self.fw.g.inputs]
+        return image_inputs(self.fw.g, self.fw.q, i)
 
     def infer(self, i: int) -> tuple[dict[str, np.ndarray], int]:
         """Image i through the board: its int8 outputs by IR name, and its latency."""
-        g = self.fw.g
-        raw, latency = self.client.run(self.inputs(i), [o["bytes"] for o in self.info["outputs"]])
-        return ({n: np.frombuffer(r, np.int8).reshape(g.tensors[n].shape[1:]) for n, r in zip(g.outputs, raw)},
-                latency)
+        return infer_image(self.client, self.fw.g, self.fw.q, i)
 
     def run_all(self) -> dict:
         """Every image once (cached for the session): outputs [N, ...], latency per image, mean per op."""
