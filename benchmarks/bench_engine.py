@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from toolkit import golden, zoo  # noqa: E402
 from toolkit.codegen import generate  # noqa: E402
 from toolkit.build import build  # noqa: E402
-from toolkit.deploy import int8_model, make_plan  # noqa: E402
+from toolkit.firmware import int8_model, make_plan  # noqa: E402
 from toolkit.modelarg import parse_grid, resolve_model  # noqa: E402
 from toolkit.importer import load_graph  # noqa: E402
 from toolkit.ir import OpKind, macs  # noqa: E402

@@ -10,7 +10,7 @@ import pytest
 
 from toolkit import protocol as P
 from toolkit.client import BoardError, LinkError
-from toolkit.deploy import check_firmware
+from toolkit.firmware import check_firmware
 from toolkit.errors import ToolkitError
 
 

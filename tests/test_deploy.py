@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from engine_cases import int8_path
 from toolkit import zoo
 from toolkit.cli import cli
-from toolkit.deploy import weight_bytes
+from toolkit.firmware import weight_bytes
 from toolkit.importer import load_graph
 from toolkit.targets.emulator import qemu_binary
 
@@ -126,7 +126,7 @@ def test_budget_search_counts_the_firmware_arena():
     """The plan's figure alone picks a schedule whose executor staging breaks a 290,000 B budget;
     deploy's search counts plan + staging and finds one that fits (MobileNetV2, 6x6 patches)."""
     from toolkit.codegen import firmware_arena
-    from toolkit.deploy import make_plan
+    from toolkit.firmware import make_plan
     from toolkit.plan import plan_graph
     g = load_graph(int8_path(zoo.SAMPLES["mobilenetv2"]))
     plain = plan_graph(g, budget_bytes=290_000, split="auto")

@@ -9,72 +9,16 @@ from pathlib import Path
 
 import numpy as np
 
-from . import golden, zoo
-from .boards import Board
-from .build import REPO, build, elf_sizes
+from . import golden
+from .build import REPO
 from .client import Client
-from .codegen import firmware_arena, generate
 from .errors import ToolkitError
-from .importer import load_graph
+from .firmware import build_firmware, check_firmware, load_images, prepare_model
 from .ir import Graph
-from .modelarg import preprocess_for, resolve_model
-from .plan import BudgetError, Plan, plan_graph
+from .modelarg import resolve_model
+from .plan import Plan
 from .report import PLAN_SUMMARY_KEYS, DeployReport, golden_agreement, save_outputs
 from .targets import Target, get_target
-
-
-def int8_model(path: Path, sample, calibration: Path | None, out: Path, limit: int | None,
-               preprocess: dict | None = None) -> Path:
-    """The int8 QDQ model: `path` itself when already quantized, else quantize it into `out`."""
-    g = load_graph(path)
-    if g.float_inputs:
-        return path
-    from .quantize import quantize_model
-    pp, input_name = preprocess_for(g, sample, **(preprocess or {}))
-    calib_dir = calibration or (sample.calibration_dir() if sample else None)
-    if calib_dir is None:
-        raise ToolkitError("a float model needs calibration images: pass --calibration DIR")
-    calib = load_images(Path(calib_dir), pp, limit, "calibration")
-    return quantize_model(path, out, calib.inputs, input_name, show_progress=False)
-
-
-def load_images(directory: Path, pp: zoo.Preprocess, limit: int | None, what: str = "test") -> zoo.ImageSet:
-    try:
-        return zoo.load_image_set(Path(directory), pp, limit)
-    except FileNotFoundError as exc:
-        raise ToolkitError(f"{what} images: {exc}") from None
-
-
-def weight_bytes(g: Graph) -> int:
-    return sum(t.nbytes for t in g.tensors.values() if t.is_const)
-
-
-def check_flash(g: Graph, board: Board) -> None:
-    """Refuse, before building, a model whose weights alone exceed the board's flash."""
-    w = weight_bytes(g)
-    if board.flash_bytes and w > board.flash_bytes:
-        raise ToolkitError(f"{g.name}'s weights are {w:,} B, {w - board.flash_bytes:,} B more than the "
-                           f"{board.flash_bytes:,} B of flash of the {board.name}")
-
-
-def make_plan(g: Graph, split: str | None, grid, budget: int | None) -> Plan:
-    """The planner's schedule, with or without in-place ops, whichever needs the smaller firmware
-    arena (plan + staging). With a budget the search counts the firmware arena, not the plan's
-    figure alone, so it never picks a schedule the firmware cannot hold."""
-    if split is None and (grid is not None or budget is not None):
-        split = "auto"
-    plans, error = [], None
-    for in_place in (True, False):
-        try:
-            plans.append(plan_graph(g, budget_bytes=budget, split=split, grid=grid, in_place=in_place,
-                                    arena_of=lambda p: firmware_arena(g, p)))
-        except BudgetError as exc:
-            error = exc
-        except ValueError as exc:  # a split or grid the graph does not have
-            raise ToolkitError(str(exc)) from None
-    if not plans:
-        raise ToolkitError(str(error))
-    return min(plans, key=lambda p: firmware_arena(g, p))
 
 
 def plan_summary(g: Graph, plan: Plan, info: dict) -> dict:
@@ -151,34 +95,21 @@ def deploy(model: str, board: str = "host", emulate: bool = False, images: Path 
     target.preflight()
     b = target.board
     path, sample = resolve_model(model)
-    name = sample.name if sample else path.stem
-    build_root = Path(build_dir or REPO / "build" / "deploy" / f"{name}-{target.env}")
-    build_root.mkdir(parents=True, exist_ok=True)
-    qpath = int8_model(path, sample, calibration, build_root / "model.int8.onnx", limit, preprocess)
-    g = load_graph(qpath)
-    g.name = name
-    check_flash(g, b)
-    pp, input_name = preprocess_for(g, sample, **(preprocess or {}))
-    img_dir = images or (sample.test_dir() if sample else None)
+    build_root = Path(build_dir or REPO / "build" / "deploy" / f"{sample.name if sample else path.stem}-{target.env}")
+    m = prepare_model(model, build_root, calibration, limit, preprocess)
+    g = m.g
+    img_dir = images or (m.sample.test_dir() if m.sample else None)
     if img_dir is None:
         raise ToolkitError("no images to run: pass --images DIR")
-    iset = load_images(Path(img_dir), pp, limit)  # before building: a bad folder fails fast
-    float_inputs = {input_name: iset.inputs}
-    q = golden.quantize_inputs(g, float_inputs)
-    budget = budget if budget is not None else b.budget_bytes
-    plan = make_plan(g, split, grid, budget)
-    plan.save(build_root / "plan.json")
-    log(f"plan: {'split after ' + plan.split if plan.split else 'per layer'}"
-        f"{' %dx%d patches' % tuple(plan.grid) if plan.grid else ''}, firmware arena "
-        f"{firmware_arena(g, plan):,} B{' of a %s B budget' % format(budget, ',') if budget else ''}")
-    generate(g, plan, build_root / "gen", qpath)
-    log(f"building PlatformIO env {target.env}")
-    program = build(target.env, build_root / "pio", build_root / "gen", board=b.name, uart_baud=b.uart_baud)
-    sizes = elf_sizes(program)
+    iset = load_images(Path(img_dir), m.preprocess, limit)  # before building: a bad folder fails fast
+    float_inputs = {m.input_name: iset.inputs}
+    q = m.quantize(iset.inputs)
+    fw = build_firmware(target, m, build_root, split, grid, budget, log)
+    plan, sizes, qpath, name = fw.plan, fw.sizes, m.qpath, m.name
 
     ref = golden.run_graph(g, q)
     log(f"booting {b.name}{' (emulated)' if target.emulated else ''}")
-    with target.session(program) as client:
+    with target.session(fw.program) as client:
         info = check_firmware(client, qpath)
         outs, per_image, per_op, per_tile = run_images(client, g, q, show_progress,
                                                        f"{len(iset.names)} images on {b.name}")
@@ -200,14 +131,3 @@ def deploy(model: str, board: str = "host", emulate: bool = False, images: Path 
     if report:
         result.save(Path(report))
     return result
-
-
-def check_firmware(client: Client, qpath: Path) -> dict:
-    """The board's INFO, once it is known to run this int8 model (a stale or foreign image fails here)."""
-    from .codegen.model import file_sha256
-    info = client.info()
-    want = file_sha256(qpath)
-    if info["sha256"] != want:
-        raise ToolkitError(f"wrong firmware on {client.port}: it runs model {info['model']!r} sha256 "
-                           f"{info['sha256'][:12]}, not {qpath.name} sha256 {want[:12]}")
-    return info

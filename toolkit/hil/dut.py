@@ -7,73 +7,40 @@ board running for every test of the session."""
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 
 from .. import golden, zoo
-from ..boards import Board
-from ..build import build, elf_sizes
 from ..client import Client
-from ..codegen import firmware_arena, generate
-from ..deploy import check_firmware, image_inputs, infer_image, int8_model, load_images, make_plan
-from ..importer import load_graph
-from ..ir import Graph
-from ..modelarg import preprocess_for, resolve_model
-from ..plan import Plan
+from ..deploy import image_inputs, infer_image
+from ..firmware import Firmware, build_firmware, check_firmware, load_images, prepare_model
 from ..targets import Target
 
 
 @dataclass
-class Firmware:
-    """A built image and what it was built from."""
-    target: Target
-    model: str
-    sample: zoo.SampleModel | None
-    qpath: Path
-    g: Graph
-    plan: Plan
-    program: Path
-    sizes: dict
+class FirmwareWithImages(Firmware):
+    """A built firmware with the sample's images, their int8 inputs and the golden outputs."""
     images: zoo.ImageSet
     q: dict[str, np.ndarray]             # int8 IR inputs [N, ...]
     golden: dict[str, np.ndarray]        # golden interpreter outputs [N, ...]
     float_inputs: dict[str, np.ndarray]
 
-    @property
-    def board(self) -> Board:
-        return self.target.board
 
-    @property
-    def firmware_arena_bytes(self) -> int:
-        return firmware_arena(self.g, self.plan)
-
-    @property
-    def schedule(self) -> str:
-        return f"split {self.plan.split} {self.plan.grid[0]}x{self.plan.grid[1]}" if self.plan.grid else "per layer"
-
-
-def prepare(target: Target, model: str, limit: int | None, work: Path) -> Firmware:
+def prepare(target: Target, model: str, limit: int | None, work: Path) -> FirmwareWithImages:
     """Quantize (once, cached), plan under the board's budget, generate and build."""
-    path, sample = resolve_model(model)
-    qpath = int8_model(path, sample, None, work / "model.int8.onnx", None)
-    g = load_graph(qpath)
-    g.name = sample.name if sample else path.stem
-    pp, input_name = preprocess_for(g, sample)
-    images = load_images(sample.test_dir() if sample else Path(model).parent, pp, limit)
-    float_inputs = {input_name: images.inputs}
-    q = golden.quantize_inputs(g, float_inputs)
-    plan = make_plan(g, None, None, target.board.budget_bytes)
-    generate(g, plan, work / "gen", qpath)
-    program = build(target.env, work / "pio", work / "gen", board=target.board.name, uart_baud=target.board.uart_baud)
-    return Firmware(target, model, sample, qpath, g, plan, program, elf_sizes(program), images, q,
-                    golden.run_graph(g, q), float_inputs)
+    m = prepare_model(model, work)
+    images = load_images(m.sample.test_dir() if m.sample else Path(model).parent, m.preprocess, limit)
+    q = m.quantize(images.inputs)
+    fw = build_firmware(target, m, work)
+    return FirmwareWithImages(**{f.name: getattr(fw, f.name) for f in fields(Firmware)}, images=images, q=q,
+                              golden=golden.run_graph(m.g, q), float_inputs={m.input_name: images.inputs})
 
 
 @dataclass
 class DeviceUnderTest:
-    fw: Firmware
+    fw: FirmwareWithImages
     client: Client
     info: dict
     runs: dict = field(default_factory=dict)   # image index -> (outputs by IR name, latency, per op)
@@ -101,7 +68,7 @@ class DeviceUnderTest:
 
 
 @contextlib.contextmanager
-def boot(fw: Firmware):
+def boot(fw: FirmwareWithImages):
     """Boot (emulator) or flash (board), shake hands, check the image runs this model."""
     with fw.target.session(fw.program) as client:
         yield DeviceUnderTest(fw, client, check_firmware(client, fw.qpath))

@@ -3,7 +3,7 @@ publishes the board's serial port (a NetworkSerialPort: RFC 2217 through ser2net
 for a real board, its debug probe. This target reaches the board only through the place.
 
 Flashing through the place (labgrid's PyOCDDriver on the exporter host) is not implemented yet:
-the place runs whatever its host booted or flashed, and the INFO check (deploy.check_firmware)
+the place runs whatever its host booted or flashed, and the INFO check (firmware.check_firmware)
 refuses a stale image. Needs LG_COORDINATOR (host:port of the coordinator) in the environment, or
 `coordinator` set."""
 from __future__ import annotations

@@ -1,0 +1,168 @@
+"""A model's firmware for one target, the front half of every board command: the int8 model
+(quantized once if float) with its preprocessing, then the plan under the board's budget, the
+generated C and the PlatformIO build. `toolkit deploy`, the HIL device under test and
+`toolkit demo` all start from `prepare_model` + `build_firmware`, and check what they booted with
+`check_firmware`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import golden, zoo
+from .boards import Board
+from .build import build, elf_sizes
+from .client import Client
+from .codegen import firmware_arena, generate
+from .errors import ToolkitError
+from .importer import load_graph
+from .ir import Graph
+from .modelarg import preprocess_for, resolve_model
+from .plan import BudgetError, Plan, plan_graph
+from .targets import Target
+
+
+@dataclass
+class Int8Model:
+    """The int8 QDQ model in the IR, and how a raw image becomes its input."""
+    name: str
+    sample: zoo.SampleModel | None
+    qpath: Path
+    g: Graph
+    preprocess: zoo.Preprocess
+    input_name: str   # the ONNX float input the preprocessing feeds
+
+    def quantize(self, float_inputs: np.ndarray) -> dict[str, np.ndarray]:
+        """float32 NCHW [N, C, H, W] -> the int8 IR inputs [N, ...] the board takes."""
+        return golden.quantize_inputs(self.g, {self.input_name: float_inputs})
+
+
+@dataclass
+class Firmware:
+    """A built image and what it was built from."""
+    target: Target
+    model: Int8Model
+    plan: Plan
+    program: Path
+    sizes: dict   # flash_bytes, static_ram_bytes (toolkit.build.elf_sizes)
+
+    @property
+    def board(self) -> Board:
+        return self.target.board
+
+    @property
+    def g(self) -> Graph:
+        return self.model.g
+
+    @property
+    def qpath(self) -> Path:
+        return self.model.qpath
+
+    @property
+    def sample(self) -> zoo.SampleModel | None:
+        return self.model.sample
+
+    @property
+    def firmware_arena_bytes(self) -> int:
+        return firmware_arena(self.g, self.plan)
+
+    @property
+    def schedule(self) -> str:
+        return f"split {self.plan.split} {self.plan.grid[0]}x{self.plan.grid[1]}" if self.plan.grid else "per layer"
+
+
+def int8_model(path: Path, sample, calibration: Path | None, out: Path, limit: int | None,
+               preprocess: dict | None = None) -> Path:
+    """The int8 QDQ model: `path` itself when already quantized, else quantize it into `out`."""
+    g = load_graph(path)
+    if g.float_inputs:
+        return path
+    from .quantize import quantize_model
+    pp, input_name = preprocess_for(g, sample, **(preprocess or {}))
+    calib_dir = calibration or (sample.calibration_dir() if sample else None)
+    if calib_dir is None:
+        raise ToolkitError("a float model needs calibration images: pass --calibration DIR")
+    calib = load_images(Path(calib_dir), pp, limit, "calibration")
+    return quantize_model(path, out, calib.inputs, input_name, show_progress=False)
+
+
+def prepare_model(model: str, work: Path, calibration: Path | None = None, limit: int | None = None,
+                  preprocess: dict | None = None) -> Int8Model:
+    """A sample name or ONNX file -> the int8 model (quantized into `work` when float).
+    `preprocess`: mean, std, bgr, resize overrides (toolkit.modelarg.preprocess_for)."""
+    path, sample = resolve_model(model)
+    work.mkdir(parents=True, exist_ok=True)
+    qpath = int8_model(path, sample, calibration, work / "model.int8.onnx", limit, preprocess)
+    g = load_graph(qpath)
+    g.name = sample.name if sample else path.stem
+    pp, input_name = preprocess_for(g, sample, **(preprocess or {}))
+    return Int8Model(g.name, sample, qpath, g, pp, input_name)
+
+
+def load_images(directory: Path, pp: zoo.Preprocess, limit: int | None, what: str = "test") -> zoo.ImageSet:
+    try:
+        return zoo.load_image_set(Path(directory), pp, limit)
+    except FileNotFoundError as exc:
+        raise ToolkitError(f"{what} images: {exc}") from None
+
+
+def weight_bytes(g: Graph) -> int:
+    return sum(t.nbytes for t in g.tensors.values() if t.is_const)
+
+
+def check_flash(g: Graph, board: Board) -> None:
+    """Refuse, before building, a model whose weights alone exceed the board's flash."""
+    w = weight_bytes(g)
+    if board.flash_bytes and w > board.flash_bytes:
+        raise ToolkitError(f"{g.name}'s weights are {w:,} B, {w - board.flash_bytes:,} B more than the "
+                           f"{board.flash_bytes:,} B of flash of the {board.name}")
+
+
+def make_plan(g: Graph, split: str | None, grid, budget: int | None) -> Plan:
+    """The planner's schedule, with or without in-place ops, whichever needs the smaller firmware
+    arena (plan + staging). With a budget the search counts the firmware arena, not the plan's
+    figure alone, so it never picks a schedule the firmware cannot hold."""
+    if split is None and (grid is not None or budget is not None):
+        split = "auto"
+    plans, error = [], None
+    for in_place in (True, False):
+        try:
+            plans.append(plan_graph(g, budget_bytes=budget, split=split, grid=grid, in_place=in_place,
+                                    arena_of=lambda p: firmware_arena(g, p)))
+        except BudgetError as exc:
+            error = exc
+        except ValueError as exc:  # a split or grid the graph does not have
+            raise ToolkitError(str(exc)) from None
+    if not plans:
+        raise ToolkitError(str(error))
+    return min(plans, key=lambda p: firmware_arena(g, p))
+
+
+def build_firmware(target: Target, m: Int8Model, work: Path, split: str | None = None, grid=None,
+                   budget: int | None = None, log: Callable[[str], None] = lambda msg: None) -> Firmware:
+    """Plan under the budget (default: the board's), generate C into `work`/gen, build `work`/pio."""
+    b = target.board
+    check_flash(m.g, b)
+    budget = budget if budget is not None else b.budget_bytes
+    plan = make_plan(m.g, split, grid, budget)
+    plan.save(work / "plan.json")
+    log(f"plan: {'split after ' + plan.split if plan.split else 'per layer'}"
+        f"{' %dx%d patches' % tuple(plan.grid) if plan.grid else ''}, firmware arena "
+        f"{firmware_arena(m.g, plan):,} B{' of a %s B budget' % format(budget, ',') if budget else ''}")
+    generate(m.g, plan, work / "gen", m.qpath)
+    log(f"building PlatformIO env {target.env}")
+    program = build(target.env, work / "pio", work / "gen", board=b.name, uart_baud=b.uart_baud)
+    return Firmware(target, m, plan, program, elf_sizes(program))
+
+
+def check_firmware(client: Client, qpath: Path) -> dict:
+    """The board's INFO, once it is known to run this int8 model (a stale or foreign image fails here)."""
+    from .codegen.model import file_sha256
+    info = client.info()
+    want = file_sha256(qpath)
+    if info["sha256"] != want:
+        raise ToolkitError(f"wrong firmware on {client.port}: it runs model {info['model']!r} sha256 "
+                           f"{info['sha256'][:12]}, not {qpath.name} sha256 {want[:12]}")
+    return info
