@@ -15,7 +15,9 @@ die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
 t0=$SECONDS
 
 # ------------------------------------------------------------------ 1. apt packages
-APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm dataset-fashion-mnist valgrind cppcheck)
+# libgl1, libglib2.0-0: OpenCV (toolkit demo); xvfb, xdotool: the demo's window test on a virtual display
+APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm dataset-fashion-mnist valgrind cppcheck
+              libgl1 libglib2.0-0 xvfb xdotool)
 PYTHON="${PYTHON:-python3}"
 command -v "$PYTHON" >/dev/null || die "$PYTHON not found (install python3 >= 3.11)"
 "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \

@@ -231,7 +231,7 @@ def samples():
 @click.option("--std", default=None, help="per-channel divisor after the mean, one value or R,G,B "
               "(default: the sample's card; 1 for your own model)")
 @click.option("--bgr", is_flag=True, help="the model takes B,G,R channel order (default: R,G,B)")
-@click.option("--resize", type=click.Choice(["stretch", "center_crop"]), default=None,
+@click.option("--resize", type=click.Choice(["stretch", "center_crop", "letterbox"]), default=None,
               help="how images reach the input size (default: the sample's card; stretch)")
 @click.option("--probe", "probe_id", default=None, help="a board: the debug probe's unique id, when several are attached")
 @click.option("--pack", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
@@ -294,6 +294,38 @@ def print_deploy_summary(rep) -> None:
     table.add_row("link", f"{link['port']}: {link['bytes_sent']:,} B sent, {link['bytes_received']:,} B received "
                   f"in {link['seconds']:.1f} s")
     Console().print(table)
+
+
+@cli.command()
+@click.option("--board", default="host", show_default=True, type=click.Choice(sorted(all_boards())),
+              help="which board (boards/*.toml)")
+@click.option("--emulate", is_flag=True, help="run on the board's emulated stand-in (QEMU), not the board")
+@click.option("--model", default="blazeface", show_default=True, help="sample name or ONNX file")
+@click.option("--source", required=True, help="camera:N (a webcam), video:PATH or images:DIR")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="annotated video (.mp4, .avi) or a folder for PNG frames; a GIF of the first frames and "
+              "a JSON of every frame's results go beside it (default without a window: "
+              "build/demo/<model>-<env>/annotated.mp4)")
+@click.option("--frames", type=click.IntRange(min=1), default=None, help="stop after this many frames")
+@click.option("--window/--no-window", default=None,
+              help="show the annotated frames in a window (default: when a display is present)")
+@click.option("--build-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+def demo(board, emulate, model, source, out, frames, window, build_dir):
+    """Stream frames through the board and draw what it finds: BlazeFace faces (boxes, keypoints,
+    scores) or a classifier's top classes, with the board's latency, link time, frame rate and
+    measured SRAM. Ends on the end of the source, --frames, q/Esc in the window, Ctrl-C or a lost link."""
+    from .demo import run_demo
+
+    result = run_demo(model, board, emulate, source, out, frames, window, build_dir,
+                      log=lambda m: console.print(f"[dim]{m}[/dim]"))
+    unit = result.latency_unit + (" (emulated, not cycles)" if result.latency_unit == "instructions" else "")
+    if result.frames:
+        console.print(f"{result.frames} frames, {result.fps:.2f} frames/s; board median "
+                      f"{result.latency_median:,.0f} {unit}; link median {result.transfer_seconds_median:.2f} s "
+                      f"for {result.bytes_per_frame:,} B per frame; measured SRAM {result.peak_sram_bytes or 0:,} B")
+    if result.out:
+        console.print(f"annotated: {result.out}" + (f", GIF {result.gif}" if result.gif else ""))
+    console.print(f"stopped: {result.reason}")
 
 
 @cli.group()

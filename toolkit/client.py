@@ -45,6 +45,7 @@ class Client:
         self.started = time.monotonic()
         self.hello_info: dict | None = None
         self._info: dict | None = None
+        self.last_run_seconds: dict[str, float] = {}
 
     # ------------------------------------------------------------------ bytes and frames
     def write(self, data: bytes) -> None:
@@ -188,11 +189,17 @@ class Client:
         return self.hello()
 
     def run(self, inputs: list[bytes], output_sizes: list[int]) -> tuple[list[bytes], int]:
-        """LOAD every input, INFER, READ every output: (outputs, latency)."""
+        """LOAD every input, INFER, READ every output: (outputs, latency). Wall seconds spent
+        moving the tensors and waiting for the inference go to `last_run_seconds`."""
+        t0 = time.monotonic()
         for i, data in enumerate(inputs):
             self.load(i, data)
+        t1 = time.monotonic()
         latency = self.infer()
-        return [self.read(i, n) for i, n in enumerate(output_sizes)], latency
+        t2 = time.monotonic()
+        outputs = [self.read(i, n) for i, n in enumerate(output_sizes)]
+        self.last_run_seconds = {"transfer": t1 - t0 + time.monotonic() - t2, "infer": t2 - t1}
+        return outputs, latency
 
     def link_stats(self) -> dict:
         return {"port": self.port, "bytes_sent": self.bytes_sent, "bytes_received": self.bytes_received,

@@ -47,7 +47,9 @@ class Preprocess:
     channels: int  # 3 = RGB, 1 = gray
     mean: tuple[float, ...]
     std: tuple[float, ...]
-    resize: str = "stretch"  # "stretch" or "center_crop" (shorter side to size*256/224, then crop)
+    # "stretch"; "center_crop" (shorter side to size*256/224, then crop); "letterbox" (the longer
+    # side to the input size, centred on black, as MediaPipe feeds BlazeFace)
+    resize: str = "stretch"
     bgr: bool = False        # the model wants its colour channels in B, G, R order
 
 
@@ -60,6 +62,13 @@ def _resize(img: np.ndarray, height: int, width: int) -> np.ndarray:
     chans = [Image.fromarray(np.ascontiguousarray(img[:, :, c])) for c in range(img.shape[2])]
     out = [np.asarray(ch.resize((width, height), Image.BILINEAR)) for ch in chans]
     return np.stack(out, axis=2)
+
+
+def letterbox_geometry(height: int, width: int, in_h: int, in_w: int) -> tuple[int, int, int, int]:
+    """Where a height x width image lands in an in_h x in_w letterboxed input: (h, w, top, left)."""
+    scale = min(in_h / height, in_w / width)
+    h, w = max(1, int(round(height * scale))), max(1, int(round(width * scale)))
+    return h, w, (in_h - h) // 2, (in_w - w) // 2
 
 
 def preprocess_image(img: np.ndarray, pp: Preprocess) -> np.ndarray:
@@ -98,6 +107,11 @@ def preprocess_image(img: np.ndarray, pp: Preprocess) -> np.ndarray:
         top = int(round((nh - pp.height) / 2.0))
         left = int(round((nw - pp.width) / 2.0))
         img = img[top : top + pp.height, left : left + pp.width]
+    elif pp.resize == "letterbox":
+        h, w, top, left = letterbox_geometry(img.shape[0], img.shape[1], pp.height, pp.width)
+        canvas = np.zeros((pp.height, pp.width, img.shape[2]), np.uint8)
+        canvas[top : top + h, left : left + w] = _resize(img, h, w)
+        img = canvas
     else:
         raise ValueError(f"unknown resize mode {pp.resize!r}")
 
@@ -326,7 +340,7 @@ SAMPLES: dict[str, SampleModel] = {
         SampleModel(
             name="blazeface",
             metric="face",
-            preprocess=Preprocess(128, 128, 3, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5), "stretch"),
+            preprocess=Preprocess(128, 128, 3, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5), "letterbox"),
             input_name="input",
             score_output="classificators",
             description="MediaPipe BlazeFace short-range face detector (128x128 RGB in [-1,1])",

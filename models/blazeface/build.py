@@ -9,6 +9,8 @@
    ``regressors`` [1,896,16] and ``classificators`` [1,896,1] raw logits).
 3. If ai-edge-litert is installed, check the ONNX model against the TFLite interpreter on real photos.
 4. Image sets from skimage.data.lfw_subset() (+ a few skimage photos for calibration).
+5. faces.mp4, a short video for `toolkit demo`: real faces (skimage's astronaut and camera man photos,
+   an LFW face) moving and scaling across a real photo's background (skimage's coffee).
 
 The model (< 1 MB) is committed as models/blazeface/model.onnx; it is only regenerated with --force.
 Idempotent: every step skips outputs that already exist.
@@ -176,6 +178,64 @@ def check_against_tflite(tflite: Path, onnx_path: Path, cache: Path) -> dict | N
     return res
 
 
+VIDEO_SIZE = (320, 240)   # width, height: a camera's 4:3, letterboxed to the 128x128 input
+VIDEO_FPS = 10
+VIDEO_FRAMES = 30
+LFW_IN_VIDEO = 3
+
+
+def _paste(frame: np.ndarray, face: np.ndarray, size: int, cx: float, cy: float) -> None:
+    from PIL import Image
+
+    im = np.asarray(Image.fromarray(face).resize((size, size), Image.BILINEAR))
+    x0, y0 = int(round(cx - size / 2)), int(round(cy - size / 2))
+    h, w = frame.shape[:2]
+    fx0, fy0, fx1, fy1 = max(x0, 0), max(y0, 0), min(x0 + size, w), min(y0 + size, h)
+    frame[fy0:fy1, fx0:fx1] = im[fy0 - y0:fy1 - y0, fx0 - x0:fx1 - x0]
+
+
+def video_frames() -> list[np.ndarray]:
+    """RGB frames: the astronaut's face crossing to the right and growing, the camera man's
+    (a three-quarter view) moving down and shrinking, an LFW face rising in from the bottom."""
+    from PIL import Image
+    from skimage import data
+
+    w, h = VIDEO_SIZE
+    background = np.asarray(Image.fromarray(data.coffee()).resize((w, h), Image.BILINEAR))
+    background = (background * 0.6).astype(np.uint8)
+    astronaut = data.astronaut()[0:260, 100:360]
+    camera = np.repeat(data.camera()[30:250, 95:315, None], 3, axis=2)
+    lfw = np.repeat((np.asarray(data.lfw_subset()[LFW_IN_VIDEO]) * 255).astype(np.uint8)[:, :, None], 3, axis=2)
+    frames = []
+    for i in range(VIDEO_FRAMES):
+        t = i / (VIDEO_FRAMES - 1)
+        frame = background.copy()
+        _paste(frame, camera, int(130 - 30 * t), 255, 75 + 40 * t)
+        _paste(frame, astronaut, int(100 + 40 * t), 60 + 40 * t, 110 + 10 * t)
+        if t > 0.5:
+            _paste(frame, lfw, 80, 160, 240 - 150 * (t - 0.5))
+        frames.append(frame)
+    return frames
+
+
+def build_video(cache: Path, force: bool) -> None:
+    import cv2
+
+    path = cache / "faces.mp4"
+    if path.exists() and not force:
+        log("demo video exists, skipping")
+        return
+    tmp = path.with_suffix(".tmp.mp4")
+    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), VIDEO_FPS, VIDEO_SIZE)
+    if not writer.isOpened():
+        raise RuntimeError(f"OpenCV cannot write {tmp} (mp4v)")
+    for frame in video_frames():
+        writer.write(np.ascontiguousarray(frame[:, :, ::-1]))
+    writer.release()
+    tmp.replace(path)
+    log(f"demo video: {path} ({VIDEO_FRAMES} frames, {VIDEO_SIZE[0]}x{VIDEO_SIZE[1]} at {VIDEO_FPS} fps)")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--force", action="store_true", help="rebuild model and image sets")
@@ -193,6 +253,7 @@ def main() -> int:
     else:
         log(f"model exists: {committed} (use --force to regenerate)")
     build_sets(cache, args.force)
+    build_video(cache, args.force)
     if target is not None or args.force:
         check_against_tflite(tflite or get_tflite(cache), committed, cache)
     log("done")
