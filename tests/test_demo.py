@@ -329,3 +329,37 @@ def test_lost_link_ends_with_one_line(tmp_path, build_dir, no_qemu_left):
     assert_error_line(res, "link lost after 1 frame:", "127.0.0.1")
     assert seconds < 30, f"took {seconds:.0f} s to notice"
     assert result is not None and result["frames"] == 1 and result["reason"].startswith("link lost")
+
+
+def test_classifier_demo_on_the_host_draws_the_top_classes(tmp_path):
+    """A folder of images through fashion_cnn on the host board: the top class shown is
+    onnxruntime's (literal QDQ) on the same image, with the sample's class names."""
+    from PIL import Image
+
+    from toolkit.demo import float_outputs
+    from toolkit.firmware import Int8Model
+
+    sample = zoo.SAMPLES["fashion_cnn"]
+    data = np.load(sample.test_dir() / "test.npz")
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i in range(4):
+        Image.fromarray(data["images"][i]).save(folder / f"img_{i}.png")
+    out, build = tmp_path / "out", tmp_path / "build"
+    res = subprocess.run([sys.executable, "-m", "toolkit", "demo", "--board", "host", "--model", "fashion_cnn",
+                          "--source", f"images:{folder}", "--no-window", "--out", str(out), "--build-dir", str(build)],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    result = json.loads((out / "demo.json").read_text())
+    assert result["frames"] == 4 and result["reason"] == f"end of images {folder}"
+    assert len(list(out.glob("frame_*.png"))) == 4
+    names = (sample.folder / "classes.txt").read_text().split("\n")
+    qpath = build / "model.int8.onnx"
+    g = load_graph(qpath)
+    m = Int8Model("fashion_cnn", sample, qpath, g, sample.preprocess, sample.input_name)
+    x = np.stack([zoo.preprocess_image(data["images"][i], sample.preprocess) for i in range(4)])
+    ort = run_literal(onnx.load(qpath), g, {m.input_name: x})
+    for i, f in enumerate(result["per_frame"]):
+        logits = next(iter(float_outputs(m, {n: ort[n][i] for n in g.outputs}).values()))
+        assert f["top_k"][0][0] == names[int(np.argmax(logits))], f"image {i}"
+        assert len(f["top_k"]) == 3 and f["top_k"][0][1] >= f["top_k"][1][1] >= f["top_k"][2][1]

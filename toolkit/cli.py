@@ -316,13 +316,21 @@ def demo(board, emulate, model, source, out, frames, window, build_dir):
     measured SRAM. Ends on the end of the source, --frames, q/Esc in the window, Ctrl-C or a lost link."""
     from .demo import run_demo
 
-    result = run_demo(model, board, emulate, source, out, frames, window, build_dir,
-                      log=lambda m: console.print(f"[dim]{m}[/dim]"))
+    with console.status("starting") as status:
+        def on_frame(r):
+            f = r.per_frame[-1]
+            found = f"{len(f['faces'])} faces" if "faces" in f else f"{f['top_k'][0][0]} {f['top_k'][0][1]:.0%}"
+            status.update(f"frame {r.frames}: {found}; board {f['latency']:,} {r.latency_unit}, link "
+                          f"{f['transfer_s']:.2f} s, {r.fps:.2f} frames/s (Ctrl-C stops)")
+
+        result = run_demo(model, board, emulate, source, out, frames, window, build_dir,
+                          log=lambda m: console.print(f"[dim]{m}[/dim]"), on_frame=on_frame)
     unit = result.latency_unit + (" (emulated, not cycles)" if result.latency_unit == "instructions" else "")
     if result.frames:
         console.print(f"{result.frames} frames, {result.fps:.2f} frames/s; board median "
                       f"{result.latency_median:,.0f} {unit}; link median {result.transfer_seconds_median:.2f} s "
-                      f"for {result.bytes_per_frame:,} B per frame; measured SRAM {result.peak_sram_bytes or 0:,} B")
+                      f"for {result.per_frame[-1]['link_bytes']:,} B per frame ({result.bytes_per_frame:,} B of "
+                      f"tensors); measured SRAM {result.peak_sram_bytes or 0:,} B")
     if result.out:
         console.print(f"annotated: {result.out}" + (f", GIF {result.gif}" if result.gif else ""))
     console.print(f"stopped: {result.reason}")

@@ -49,11 +49,12 @@ class DemoResult:
     latency_unit: str
     latency_median: float | None
     transfer_seconds_median: float | None
-    bytes_per_frame: int
+    bytes_per_frame: int        # the tensors: inputs + outputs
     peak_sram_bytes: int | None
     out: str | None
     gif: str | None
-    per_frame: list = field(default_factory=list)   # index, latency, transfer_s, infer_s, detections/top_k
+    per_frame: list = field(default_factory=list)   # index, latency, transfer_s, infer_s, link_bytes (frames,
+                                                    # both ways, STATS excluded), faces or top_k
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -108,10 +109,9 @@ def draw(frame: np.ndarray, result: dict, panel: list[str]) -> np.ndarray:
             cv2.circle(out, (int(round(x * zoom)), int(round(y * zoom))), thick + 1, YELLOW, -1)
         text(out, f"face {face['score']:.2f}", (x0, max(y0 - 4, 10)), scale, GREEN)
     lines = [f"{label}: {p:.0%}" for label, p in result.get("top_k", [])]
-    y = out.shape[0] - 8 - int(18 * scale) * (len(lines) - 1)
-    for line in lines:
-        text(out, line, (8, y), scale * 1.1, GREEN)
-        y += int(18 * scale * 1.2)
+    step = int(24 * scale)
+    for i, line in enumerate(lines):
+        text(out, line, (8, out.shape[0] - 10 - step * (len(lines) - 1 - i)), scale * 1.1, GREEN)
     # the figures' panel: dimmed background so it reads on any frame
     height = int(16 * scale * 1.3) * len(panel) + 6
     width = min(out.shape[1], max(cv2.getTextSize(s, cv2.FONT_HERSHEY_SIMPLEX, 0.45 * scale * 0.85 * 1.6, 1)[0][0]
@@ -132,8 +132,12 @@ def text(img: np.ndarray, s: str, org, scale: float, colour) -> None:
 def panel_lines(fw: Firmware, emulated: bool, latency: int, unit: str, transfer_s: float, fps: float | None,
                 sram: int | None, nbytes: int) -> list[str]:
     b = fw.board
-    board_line = (f"board: {latency / 1e6:.1f} M instructions (emulated, not cycles)" if unit == "instructions"
-                  else f"board: {latency / b.clock_hz * 1e3:.1f} ms ({latency:,} {unit})")
+    if unit == "instructions":
+        board_line = f"board: {latency / 1e6:.1f} M instructions (emulated, not cycles)"
+    elif unit == "cycles":
+        board_line = f"board: {latency / b.clock_hz * 1e3:.1f} ms ({latency / 1e6:.1f} M cycles)"
+    else:   # the host: wall-clock ns
+        board_line = f"host: {latency / 1e6:.2f} ms"
     schedule = f"{fw.plan.grid[0]}x{fw.plan.grid[1]} patches" if fw.plan.grid else "per layer"
     return [f"{b.name}{' (emulated)' if emulated else ''}: {fw.model.name}, {schedule}",
             board_line,
@@ -228,8 +232,9 @@ def display_available() -> bool:
 
 def run_demo(model: str, board: str, emulate: bool, source: str, out: Path | None = None,
              frames: int | None = None, window: bool | None = None, build_dir: Path | None = None,
-             log=lambda msg: None) -> DemoResult:
-    """The demo; returns what it showed (also written to JSON next to `out`)."""
+             log=lambda msg: None, on_frame=lambda result: None) -> DemoResult:
+    """The demo; returns what it showed (also written to JSON next to `out`). `on_frame(result)`
+    after every frame (the CLI's status line)."""
     src = open_source(source)          # a missing camera or file fails before anything is built
     window = display_available() if window is None else window
     if window and not display_available():
@@ -266,18 +271,21 @@ def run_demo(model: str, board: str, emulate: bool, source: str, out: Path | Non
                     result.reason = f"{frames} frames shown (--frames)"
                     break
                 x = zoo.preprocess_image(rgb, m.preprocess)[None]
+                moved = client.bytes_sent + client.bytes_received
                 outs, latency = infer_image(client, m.g, m.quantize(x), 0)
                 seconds = client.last_run_seconds
+                moved = client.bytes_sent + client.bytes_received - moved
                 sram = measured_memory(client.stats(), target, fw.sizes)["peak_sram_bytes"]
                 shown = interpret(m, outs, rgb.shape[1], rgb.shape[0], labels)
                 result.frames = index + 1
                 result.fps = result.frames / (time.monotonic() - started)
                 result.peak_sram_bytes = sram
                 result.per_frame.append({"index": index, "latency": latency, "transfer_s": round(seconds["transfer"], 4),
-                                         "infer_s": round(seconds["infer"], 4), **shown})
+                                         "infer_s": round(seconds["infer"], 4), "link_bytes": moved, **shown})
                 annotated = draw(rgb, shown, panel_lines(fw, target.emulated, latency, result.latency_unit,
-                                                         seconds["transfer"], result.fps, sram, result.bytes_per_frame))
+                                                         seconds["transfer"], result.fps, sram, moved))
                 outputs.add(index, annotated)
+                on_frame(result)
                 if view and view.show(annotated):
                     result.reason = "quit from the window"
                     break
