@@ -6,27 +6,46 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
+#if defined(__arm__) && defined(__ARM_FEATURE_SAT)
+#include <arm_acle.h>
+#endif
 
 #include "engine_kernels.h"
 
-/* Values beyond +-512 saturate whatever the zero point (|zp| <= 128), so clamping before lrintf
- * changes no result and keeps lrintf's argument inside the range of long (no undefined behaviour). */
-#define ENG_ROUND_LIMIT 512.0f
+/* rint(v) limited to [-512, 511], rounding half to even (the default rounding mode): beyond that
+ * every result saturates whatever the zero point (|zp| <= 128), so the limit changes no result and
+ * keeps the conversion inside the range of int32 (no undefined behaviour).
+ * On the Cortex-M7 one VCVTR.S32.F32 (rounds with the FPSCR mode, saturates to int32) and one SSAT
+ * instead of newlib's lrintf, a library call of some 30 instructions; the kernel tests under QEMU
+ * check both paths against the golden interpreter element by element. */
+static inline int32_t eng_rint_limited(float v)
+{
+#if defined(__arm__) && defined(__ARM_FP) && (__ARM_FP & 4) && defined(__ARM_FEATURE_SAT)
+    float r;
+    int32_t q;
+    __asm__("vcvtr.s32.f32 %0, %1" : "=t"(r) : "t"(v));
+    memcpy(&q, &r, sizeof q);
+    return __ssat(q, 10);
+#else
+    if (v > 511.0f) {
+        v = 511.0f;
+    } else if (v < -512.0f) {
+        v = -512.0f;
+    }
+    return (int32_t)lrintf(v);
+#endif
+}
 
 static inline int32_t eng_clamp_i32(int32_t v, int32_t lo, int32_t hi)
 {
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
-/* rint(v) + zp, clamped to [lo, hi]; rint rounds half to even (default rounding mode). */
+/* rint(v) + zp, clamped to [lo, hi]. */
 static inline int8_t eng_round_sat(float v, int32_t zp, int32_t lo, int32_t hi)
 {
-    if (v > ENG_ROUND_LIMIT) {
-        v = ENG_ROUND_LIMIT;
-    } else if (v < -ENG_ROUND_LIMIT) {
-        v = -ENG_ROUND_LIMIT;
-    }
-    return (int8_t)eng_clamp_i32((int32_t)lrintf(v) + zp, lo, hi);
+    return (int8_t)eng_clamp_i32(eng_rint_limited(v) + zp, lo, hi);
 }
 
 /* golden.requant_acc: clamp(rint(f32(acc) * m) + zy). */

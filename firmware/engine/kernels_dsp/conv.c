@@ -71,16 +71,16 @@ static void pointwise_dense(const eng_conv_params *p, const eng_tensor *in, cons
         for (; q + 2 <= npix; q += 2, x += 2 * cin, o += 2 * cout) {
             int32_t a[4] = {i0, i1, i0, i1};
             dot2x2(x, w, cin, a);
-            o[0] = eng_requant_dsp(a[0], m0, zp, lo, hi);
-            o[1] = eng_requant_dsp(a[1], m1, zp, lo, hi);
-            o[cout] = eng_requant_dsp(a[2], m0, zp, lo, hi);
-            o[cout + 1] = eng_requant_dsp(a[3], m1, zp, lo, hi);
+            o[0] = eng_requant_acc(a[0], m0, zp, lo, hi);
+            o[1] = eng_requant_acc(a[1], m1, zp, lo, hi);
+            o[cout] = eng_requant_acc(a[2], m0, zp, lo, hi);
+            o[cout + 1] = eng_requant_acc(a[3], m1, zp, lo, hi);
         }
         if (q < npix) {
             int32_t a0 = i0, a1 = i1;
             eng_dot2_s8(x, w, w + cin, cin, 0, &a0, &a1);
-            o[0] = eng_requant_dsp(a0, m0, zp, lo, hi);
-            o[1] = eng_requant_dsp(a1, m1, zp, lo, hi);
+            o[0] = eng_requant_acc(a0, m0, zp, lo, hi);
+            o[1] = eng_requant_acc(a1, m1, zp, lo, hi);
         }
     }
     if (oc < cout) {
@@ -88,7 +88,7 @@ static void pointwise_dense(const eng_conv_params *p, const eng_tensor *in, cons
         int8_t *o = output->data + oc;
         for (int32_t q = 0; q < npix; q++, x += cin, o += cout) {
             const int32_t acc = eng_dot1_s8(x, w, cin, off, bias ? bias[oc] : 0);
-            *o = eng_requant_dsp(acc, p->multiplier[oc], zp, lo, hi);
+            *o = eng_requant_acc(acc, p->multiplier[oc], zp, lo, hi);
         }
     }
 }
@@ -110,8 +110,8 @@ static void pointwise(const eng_conv_params *p, const eng_tensor *in, const int8
                 if (inside) {
                     eng_dot2_s8(x, filter + oc * cin, filter + (oc + 1) * cin, cin, p->input_offset, &acc0, &acc1);
                 }
-                out[oc] = eng_requant_dsp(acc0, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
-                out[oc + 1] = eng_requant_dsp(acc1, p->multiplier[oc + 1], p->output_zero_point, p->act_min,
+                out[oc] = eng_requant_acc(acc0, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
+                out[oc + 1] = eng_requant_acc(acc1, p->multiplier[oc + 1], p->output_zero_point, p->act_min,
                                               p->act_max);
             }
             if (oc < cout) {
@@ -119,7 +119,7 @@ static void pointwise(const eng_conv_params *p, const eng_tensor *in, const int8
                 if (inside) {
                     acc = eng_dot1_s8(x, filter + oc * cin, cin, p->input_offset, acc);
                 }
-                out[oc] = eng_requant_dsp(acc, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
+                out[oc] = eng_requant_acc(acc, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
             }
             out += cout;
         }
@@ -211,9 +211,9 @@ static void general(const eng_ctx *ctx, const eng_conv_params *p, const eng_tens
             } else {
                 acc0 = dot_col1(col0, filter + oc * n, n, acc0);
             }
-            out0[oc] = eng_requant_dsp(acc0, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
+            out0[oc] = eng_requant_acc(acc0, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
             if (ncols == 2) {
-                out1[oc] = eng_requant_dsp(acc1, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
+                out1[oc] = eng_requant_acc(acc1, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
             }
         }
     }

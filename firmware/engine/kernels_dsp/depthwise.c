@@ -116,10 +116,10 @@ static void group4(const eng_conv_params *p, const eng_tensor *in, const int8_t 
                     }
                 }
             }
-            out[0] = eng_requant_dsp(a0, m0, zp, lo, hi);
-            out[1] = eng_requant_dsp(a1, m1, zp, lo, hi);
-            out[2] = eng_requant_dsp(a2, m2, zp, lo, hi);
-            out[3] = eng_requant_dsp(a3, m3, zp, lo, hi);
+            out[0] = eng_requant_acc(a0, m0, zp, lo, hi);
+            out[1] = eng_requant_acc(a1, m1, zp, lo, hi);
+            out[2] = eng_requant_acc(a2, m2, zp, lo, hi);
+            out[3] = eng_requant_acc(a3, m3, zp, lo, hi);
         }
     }
 }
@@ -147,7 +147,7 @@ static void channel1(const eng_conv_params *p, const eng_tensor *in, const int8_
                     acc += ((int32_t)*xp + off) * (int32_t)*wr;
                 }
             }
-            *out = eng_requant_dsp(acc, m, p->output_zero_point, p->act_min, p->act_max);
+            *out = eng_requant_acc(acc, m, p->output_zero_point, p->act_min, p->act_max);
         }
     }
 }

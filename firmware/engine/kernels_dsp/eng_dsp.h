@@ -46,28 +46,6 @@ static inline int32_t eng_dup16(int32_t v)
     return (int32_t)(((uint32_t)v & 0xFFFFu) * 0x10001u);
 }
 
-#if defined(__arm__) && defined(__ARM_FP) && (__ARM_FP & 4) && defined(__ARM_FEATURE_SAT)
-/* eng_requant_acc with the M7's FPU and SSAT instead of newlib's lrintf (a library call):
- * VCVTR.S32.F32 rounds with the FPSCR mode, round to nearest even by default (lrintf uses the same
- * mode) and saturates to int32 on overflow, so SSAT(.., 10) stands for the reference's +-512
- * clamp: any value beyond [-512, 511] saturates to lo/hi after + zp (|zp| <= 128). Same result as
- * eng_requant_acc bit for bit (the QEMU kernel test checks it element by element). */
-static inline int8_t eng_requant_dsp(int32_t acc, float multiplier, int32_t zp, int32_t lo, int32_t hi)
-{
-    float v = (float)acc * multiplier, r;
-    __asm__("vcvtr.s32.f32 %0, %1" : "=t"(r) : "t"(v));
-    int32_t q;
-    memcpy(&q, &r, sizeof q);
-    q = __ssat(q, 10) + zp;
-    q = q < lo ? lo : q;
-    q = q > hi ? hi : q;
-    return (int8_t)q;
-}
-#else
-/* Host DSP shim and other builds: the reference requantization. */
-#define eng_requant_dsp eng_requant_acc
-#endif
-
 /* acc0 += sum((x[i] + off) * w0[i]), acc1 likewise with w1, over k values. */
 static inline void eng_dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t k, int32_t off,
                                int32_t *acc0, int32_t *acc1)

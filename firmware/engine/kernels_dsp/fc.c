@@ -23,18 +23,18 @@ eng_status eng_fc_s8(const eng_ctx *ctx, const eng_fc_params *params, const eng_
         }
         eng_dot4_s8(input->data, filter + o * k, k, params->input_offset, acc);
         for (int32_t j = 0; j < 4; j++) {
-            out[o + j] = eng_requant_dsp(acc[j], params->multiplier[o + j], zp, lo, hi);
+            out[o + j] = eng_requant_acc(acc[j], params->multiplier[o + j], zp, lo, hi);
         }
     }
     for (; o + 2 <= n; o += 2) {
         int32_t acc0 = bias ? bias[o] : 0, acc1 = bias ? bias[o + 1] : 0;
         eng_dot2_s8(input->data, filter + o * k, filter + (o + 1) * k, k, params->input_offset, &acc0, &acc1);
-        out[o] = eng_requant_dsp(acc0, params->multiplier[o], zp, lo, hi);
-        out[o + 1] = eng_requant_dsp(acc1, params->multiplier[o + 1], zp, lo, hi);
+        out[o] = eng_requant_acc(acc0, params->multiplier[o], zp, lo, hi);
+        out[o + 1] = eng_requant_acc(acc1, params->multiplier[o + 1], zp, lo, hi);
     }
     if (o < n) {
         const int32_t acc = eng_dot1_s8(input->data, filter + o * k, k, params->input_offset, bias ? bias[o] : 0);
-        out[o] = eng_requant_dsp(acc, params->multiplier[o], zp, lo, hi);
+        out[o] = eng_requant_acc(acc, params->multiplier[o], zp, lo, hi);
     }
     return ENG_OK;
 }

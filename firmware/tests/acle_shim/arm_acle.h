@@ -39,4 +39,30 @@ static inline int32_t __smlad(int16x2_t a, int16x2_t b, int32_t acc)
 static inline int32_t __smlabb(int32_t a, int32_t b, int32_t acc) { return acc + eng_shim_lo(a) * eng_shim_lo(b); }
 static inline int32_t __smlatt(int32_t a, int32_t b, int32_t acc) { return acc + eng_shim_hi(a) * eng_shim_hi(b); }
 
+/* The APSR.GE bits that SSUB8 sets and SEL reads, one per byte lane. */
+static uint32_t eng_shim_ge;
+
+/* SSUB8: lane-wise signed byte difference; GE[i] set where a[i] >= b[i]. */
+static inline int8x4_t __ssub8(int8x4_t a, int8x4_t b)
+{
+    uint32_t r = 0;
+    eng_shim_ge = 0;
+    for (int i = 0; i < 4; i++) {
+        const int32_t d = (int8_t)((uint32_t)a >> (8 * i)) - (int8_t)((uint32_t)b >> (8 * i));
+        r |= ((uint32_t)d & 0xFFu) << (8 * i);
+        eng_shim_ge |= (d >= 0 ? 1u : 0u) << i;
+    }
+    return (int8x4_t)r;
+}
+
+/* SEL: byte i from a where GE[i], else from b. */
+static inline uint32_t __sel(uint32_t a, uint32_t b)
+{
+    uint32_t r = 0;
+    for (int i = 0; i < 4; i++) {
+        r |= (((eng_shim_ge >> i) & 1u) ? a : b) & (0xFFu << (8 * i));
+    }
+    return r;
+}
+
 #endif /* ENG_ACLE_SHIM_H */

@@ -1,0 +1,69 @@
+/* Max pooling, four channels per instruction: SSUB8 sets a GE flag per byte where the tap is at
+ * least the running maximum, SEL takes those bytes (signed byte compare, exact). The running max
+ * starts at -128 in every lane, as the reference's; padded taps are skipped. */
+#include "eng_dsp.h"
+
+int32_t eng_maxpool_s8_scratch_size(const eng_maxpool_params *params, const eng_tensor *input,
+                                    const eng_tensor *output)
+{
+    (void)params;
+    (void)input;
+    (void)output;
+    return 0;
+}
+
+eng_status eng_maxpool_s8(const eng_ctx *ctx, const eng_maxpool_params *params, const eng_tensor *input,
+                          eng_tensor *output)
+{
+    (void)ctx;
+    if (params == 0 || !eng_tensor_ok(input) || !eng_tensor_ok(output) || input->c != output->c ||
+        !eng_window_ok(input->h, output->h, params->kernel_h, params->stride_h, 1, params->pads.top,
+                       params->pads.bottom) ||
+        !eng_window_ok(input->w, output->w, params->kernel_w, params->stride_w, 1, params->pads.left,
+                       params->pads.right)) {
+        return ENG_ARG_ERROR;
+    }
+    const int32_t ch = input->c, in_h = input->h, in_w = input->w;
+    const int8_t *in = input->data;
+    int8_t *out = output->data;
+    for (int32_t oy = 0; oy < output->h; oy++) {
+        const int32_t y0 = oy * params->stride_h - params->pads.top;
+        const int32_t ky0 = y0 < 0 ? -y0 : 0;
+        const int32_t ky1 = y0 + params->kernel_h > in_h ? in_h - y0 : params->kernel_h;
+        for (int32_t ox = 0; ox < output->w; ox++) {
+            const int32_t x0 = ox * params->stride_w - params->pads.left;
+            const int32_t kx0 = x0 < 0 ? -x0 : 0;
+            const int32_t kx1 = x0 + params->kernel_w > in_w ? in_w - x0 : params->kernel_w;
+            int32_t c = 0;
+            for (; c + 4 <= ch; c += 4) {
+                int32_t m = (int32_t)0x80808080u;
+                for (int32_t ky = ky0; ky < ky1; ky++) {
+                    const int8_t *row = in + ((y0 + ky) * in_w + x0) * ch + c;
+                    for (int32_t kx = kx0; kx < kx1; kx++) {
+                        const int32_t v = eng_rd32(row + kx * ch);
+                        (void)__ssub8(v, m);
+                        m = (int32_t)__sel(v, m);
+                    }
+                }
+                memcpy(out + c, &m, sizeof m);
+            }
+            for (; c < ch; c++) {
+                int32_t m = -128;
+                for (int32_t ky = ky0; ky < ky1; ky++) {
+                    for (int32_t kx = kx0; kx < kx1; kx++) {
+                        const int32_t v = in[((y0 + ky) * in_w + x0 + kx) * ch + c];
+                        m = v > m ? v : m;
+                    }
+                }
+                out[c] = (int8_t)m;
+            }
+            out += ch;
+        }
+    }
+    if (!eng_qparam_same(params->input, params->output)) {
+        for (int32_t i = 0; i < eng_tensor_size(output); i++) {
+            output->data[i] = eng_requant_literal(output->data[i], params->input, params->output);
+        }
+    }
+    return ENG_OK;
+}
