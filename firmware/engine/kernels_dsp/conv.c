@@ -5,9 +5,10 @@
  * outermost so that the input offset is folded once per channel into the accumulator's start
  * value, bias + input_offset * sum(w), and the inputs are multiplied raw.
  * 1x1, other: each input pixel is unpacked once per pair of output channels (eng_dot2_s8).
- * KxK: im2col of two output pixels into ctx->buf as int16 (x + input_offset; 0 in the padding),
- * each group of four stored in the order x0 x2 x1 x3 so that two 32-bit loads line up with
- * SXTB16(w) = (w0, w2) and SXTB16(ROR(w, 8)) = (w1, w3); one weight load feeds both pixels.
+ * KxK: im2col of two output pixels into ctx->buf as int16 (x + input_offset; 0 in the padding):
+ * kernel rows copied as int8 runs, then widened four at a time with SXTB16, which stores each group
+ * of four in the order x0 x2 x1 x3, so that two 32-bit loads line up with SXTB16(w) = (w0, w2)
+ * and SXTB16(ROR(w, 8)) = (w1, w3); two pixels by two output channels per inner loop.
  * ctx->buf must be 2-byte aligned (arena slices are 4-byte aligned). */
 #include "eng_dsp.h"
 
@@ -126,34 +127,92 @@ static void pointwise(const eng_conv_params *p, const eng_tensor *in, const int8
     }
 }
 
-/* Position of flat index k in a reordered column of length n (groups of four: 0 2 1 3). */
-static inline int32_t col_pos(int32_t k, int32_t n4)
+/* The int8 column of one output pixel into col8 (n bytes): whole kernel rows are copied as runs of
+ * kernel_w * cin bytes; padding taps hold the input zero point (-input_offset), which becomes 0 when
+ * widened, as the reference's padding. */
+static void im2col_s8(const eng_conv_params *p, const eng_tensor *in, int32_t oy, int32_t ox, int8_t *col8)
 {
-    static const uint8_t perm[4] = {0, 2, 1, 3};
-    return k < n4 ? (k & ~3) | perm[k & 3] : k;
-}
-
-static void im2col(const eng_conv_params *p, const eng_tensor *in, int32_t oy, int32_t ox, int16_t *col)
-{
-    const int32_t cin = in->c, n = p->kernel_h * p->kernel_w * cin, n4 = n & ~3;
+    const int32_t cin = in->c, row = p->kernel_w * cin;
+    const int8_t zp = (int8_t)(-p->input_offset);
     const int32_t y0 = oy * p->stride_h - p->pads.top, x0 = ox * p->stride_w - p->pads.left;
-    int32_t k = 0;
-    for (int32_t ky = 0; ky < p->kernel_h; ky++) {
+    const int dense_row = p->dilation_w == 1 && x0 >= 0 && x0 + p->kernel_w <= in->w;
+    for (int32_t ky = 0; ky < p->kernel_h; ky++, col8 += row) {
         const int32_t iy = y0 + ky * p->dilation_h;
-        for (int32_t kx = 0; kx < p->kernel_w; kx++) {
-            const int32_t ix = x0 + kx * p->dilation_w;
-            if (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w) {
-                for (int32_t ci = 0; ci < cin; ci++, k++) {
-                    col[col_pos(k, n4)] = 0;
-                }
-            } else {
-                const int8_t *x = in->data + (iy * in->w + ix) * cin;
-                for (int32_t ci = 0; ci < cin; ci++, k++) {
-                    col[col_pos(k, n4)] = (int16_t)(x[ci] + p->input_offset);
+        if (iy < 0 || iy >= in->h) {
+            memset(col8, zp, (size_t)row);
+        } else if (dense_row) {
+            memcpy(col8, in->data + (iy * in->w + x0) * cin, (size_t)row);
+        } else {
+            for (int32_t kx = 0; kx < p->kernel_w; kx++) {
+                const int32_t ix = x0 + kx * p->dilation_w;
+                if (ix < 0 || ix >= in->w) {
+                    memset(col8 + kx * cin, zp, (size_t)cin);
+                } else {
+                    memcpy(col8 + kx * cin, in->data + (iy * in->w + ix) * cin, (size_t)cin);
                 }
             }
         }
     }
+}
+
+/* col[k] = col8[k] + off as int16, each group of four stored x0 x2 x1 x3 (SXTB16 gives exactly
+ * that order), the n % 4 tail in order. In place: col8 may start n bytes into col's 2n bytes;
+ * group i is written to bytes [2i, 2i + 8) after bytes [n + i, n + i + 4) were read, and every
+ * later read starts at or past 2i + 8 while i <= n - 4 (the tail likewise). */
+static void widen(const int8_t *col8, int32_t n, int32_t off, int16_t *col)
+{
+    const int32_t offp = eng_dup16(off);
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const int32_t v = eng_rd32(col8 + i);
+        const int32_t e = (int32_t)__sadd16(__sxtb16(v), offp), o = (int32_t)__sadd16(eng_sxtb16_hi(v), offp);
+        memcpy(col + i, &e, sizeof e);
+        memcpy(col + i + 2, &o, sizeof o);
+    }
+    for (; i < n; i++) {
+        col[i] = (int16_t)(col8[i] + off);
+    }
+}
+
+static void im2col(const eng_conv_params *p, const eng_tensor *in, int32_t oy, int32_t ox, int16_t *col, int32_t n)
+{
+    int8_t *col8 = (int8_t *)col + n;
+    im2col_s8(p, in, oy, ox, col8);
+    widen(col8, n, p->input_offset, col);
+}
+
+/* a[0..3] += (c0.w0, c0.w1, c1.w0, c1.w1): two columns by two output channels, each weight load
+ * and each column load used twice. */
+static inline void dot_cols2x2(const int16_t *c0, const int16_t *c1, const int8_t *w0, const int8_t *w1, int32_t n,
+                               int32_t a[4])
+{
+    int32_t a00 = a[0], a01 = a[1], a10 = a[2], a11 = a[3], i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const int32_t wa = eng_rd32(w0 + i), wb = eng_rd32(w1 + i);
+        const int32_t x0 = eng_rd32(c0 + i), x1 = eng_rd32(c1 + i);
+        int32_t we = __sxtb16(wa), ve = __sxtb16(wb);
+        a00 = __smlad(x0, we, a00);
+        a01 = __smlad(x0, ve, a01);
+        a10 = __smlad(x1, we, a10);
+        a11 = __smlad(x1, ve, a11);
+        const int32_t y0 = eng_rd32(c0 + i + 2), y1 = eng_rd32(c1 + i + 2);
+        we = eng_sxtb16_hi(wa);
+        ve = eng_sxtb16_hi(wb);
+        a00 = __smlad(y0, we, a00);
+        a01 = __smlad(y0, ve, a01);
+        a10 = __smlad(y1, we, a10);
+        a11 = __smlad(y1, ve, a11);
+    }
+    for (; i < n; i++) {
+        a00 += c0[i] * w0[i];
+        a01 += c0[i] * w1[i];
+        a10 += c1[i] * w0[i];
+        a11 += c1[i] * w1[i];
+    }
+    a[0] = a00;
+    a[1] = a01;
+    a[2] = a10;
+    a[3] = a11;
 }
 
 /* *acc0 += col0 . w, *acc1 += col1 . w (one weight load and unpacking for both columns). */
@@ -195,26 +254,36 @@ static void general(const eng_ctx *ctx, const eng_conv_params *p, const eng_tens
                     const int32_t *bias, eng_tensor *output)
 {
     const int32_t n = p->kernel_h * p->kernel_w * in->c, cout = output->c;
-    const int32_t npix = output->h * output->w;
+    const int32_t npix = output->h * output->w, zp = p->output_zero_point, lo = p->act_min, hi = p->act_max;
     int16_t *col0 = (int16_t *)ctx->buf, *col1 = col0 + n;
     for (int32_t pix = 0; pix < npix; pix += 2) {
         const int32_t ncols = pix + 1 < npix ? 2 : 1;
-        im2col(p, in, pix / output->w, pix % output->w, col0);
-        if (ncols == 2) {
-            im2col(p, in, (pix + 1) / output->w, (pix + 1) % output->w, col1);
-        }
+        im2col(p, in, pix / output->w, pix % output->w, col0, n);
         int8_t *out0 = output->data + pix * cout, *out1 = out0 + cout;
-        for (int32_t oc = 0; oc < cout; oc++) {
+        if (ncols == 1) {
+            for (int32_t oc = 0; oc < cout; oc++) {
+                const int32_t acc = dot_col1(col0, filter + oc * n, n, bias ? bias[oc] : 0);
+                out0[oc] = eng_requant_acc(acc, p->multiplier[oc], zp, lo, hi);
+            }
+            continue;
+        }
+        im2col(p, in, (pix + 1) / output->w, (pix + 1) % output->w, col1, n);
+        int32_t oc = 0;
+        for (; oc + 2 <= cout; oc += 2) {
+            const int32_t b0 = bias ? bias[oc] : 0, b1 = bias ? bias[oc + 1] : 0;
+            int32_t a[4] = {b0, b1, b0, b1};
+            dot_cols2x2(col0, col1, filter + oc * n, filter + (oc + 1) * n, n, a);
+            const float m0 = p->multiplier[oc], m1 = p->multiplier[oc + 1];
+            out0[oc] = eng_requant_acc(a[0], m0, zp, lo, hi);
+            out0[oc + 1] = eng_requant_acc(a[1], m1, zp, lo, hi);
+            out1[oc] = eng_requant_acc(a[2], m0, zp, lo, hi);
+            out1[oc + 1] = eng_requant_acc(a[3], m1, zp, lo, hi);
+        }
+        if (oc < cout) {
             int32_t acc0 = bias ? bias[oc] : 0, acc1 = acc0;
-            if (ncols == 2) {
-                dot_cols2(col0, col1, filter + oc * n, n, &acc0, &acc1);
-            } else {
-                acc0 = dot_col1(col0, filter + oc * n, n, acc0);
-            }
-            out0[oc] = eng_requant_acc(acc0, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
-            if (ncols == 2) {
-                out1[oc] = eng_requant_acc(acc1, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
-            }
+            dot_cols2(col0, col1, filter + oc * n, n, &acc0, &acc1);
+            out0[oc] = eng_requant_acc(acc0, p->multiplier[oc], zp, lo, hi);
+            out1[oc] = eng_requant_acc(acc1, p->multiplier[oc], zp, lo, hi);
         }
     }
 }
