@@ -34,11 +34,76 @@ static inline int32_t end_tap(int32_t p0, int32_t d, int32_t k, int32_t n)
         a3 = __smlatt(xo_, (wo), a3);                                \
     } while (0)
 
+/* What every pixel of a group of four channels shares. */
+typedef struct {
+    const eng_conv_params *p;
+    const eng_tensor *in;
+    const int8_t *x_base, *filter;   /* input and weights at channel c */
+    int32_t ch, offp;
+} dw_group;
+
+/* A pixel whose taps may fall outside the input: only taps [ky0, ky1) x [kx0, kx1) count, the
+ * input offset added per tap. */
+static inline void border4(const dw_group *g, int32_t y0, int32_t ky0, int32_t ky1, int32_t x0, int32_t a[4])
+{
+    const eng_conv_params *p = g->p;
+    const int32_t kw = p->kernel_w, dh = p->dilation_h, dw = p->dilation_w, ch = g->ch;
+    const int32_t kx0 = first_tap(x0, dw), kx1 = end_tap(x0, dw, kw, g->in->w), row = g->in->w * ch;
+    int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    for (int32_t ky = ky0; ky < ky1; ky++) {
+        const int8_t *xp = g->x_base + (y0 + ky * dh) * row + (x0 + kx0 * dw) * ch;
+        const int8_t *wr = g->filter + (ky * kw + kx0) * ch;
+        for (int32_t kx = kx0; kx < kx1; kx++, xp += dw * ch, wr += ch) {
+            const int32_t xv = eng_rd32(xp), wv = eng_rd32(wr);
+            const int32_t xe = (int32_t)__sadd16(__sxtb16(xv), g->offp);
+            const int32_t xo = (int32_t)__sadd16(eng_sxtb16_hi(xv), g->offp);
+            const int32_t we = __sxtb16(wv), wo = eng_sxtb16_hi(wv);
+            a0 = __smlabb(xe, we, a0);
+            a2 = __smlatt(xe, we, a2);
+            a1 = __smlabb(xo, wo, a1);
+            a3 = __smlatt(xo, wo, a3);
+        }
+    }
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
+}
+
+/* A 3x3, dilation 1 group of four channels over interior pixels: everything the loop reads
+ * in one struct, so that the accumulators, pointers and taps stay in registers. */
+typedef struct {
+    int32_t wu[18];   /* per tap: SXTB16(w), SXTB16(w >> 8) */
+    int32_t init[4];  /* bias + input_offset * sum(w) */
+    float m[4];
+    int32_t zp, lo, hi, row, col;   /* row and col: input strides in bytes */
+} dw3_state;
+
+/* n interior pixels from x (stepping xstep input bytes), outputs from out (stepping ostep). */
+static void dw3x3_run(const dw3_state *s, const int8_t *x, int32_t n, int32_t xstep, int8_t *out, int32_t ostep)
+{
+    const int32_t row = s->row, col = s->col;
+    for (; n > 0; n--, x += xstep, out += ostep) {
+        int32_t a0 = s->init[0], a1 = s->init[1], a2 = s->init[2], a3 = s->init[3];
+        const int8_t *xr = x;
+        for (int32_t r = 0; r < 3; r++, xr += row) {
+            const int32_t *w = s->wu + 6 * r;
+            DW_MAC4(eng_rd32(xr), w[0], w[1]);
+            DW_MAC4(eng_rd32(xr + col), w[2], w[3]);
+            DW_MAC4(eng_rd32(xr + 2 * col), w[4], w[5]);
+        }
+        out[0] = eng_requant_acc(a0, s->m[0], s->zp, s->lo, s->hi);
+        out[1] = eng_requant_acc(a1, s->m[1], s->zp, s->lo, s->hi);
+        out[2] = eng_requant_acc(a2, s->m[2], s->zp, s->lo, s->hi);
+        out[3] = eng_requant_acc(a3, s->m[3], s->zp, s->lo, s->hi);
+    }
+}
+
 static void group4(const eng_conv_params *p, const eng_tensor *in, const int8_t *filter, const int32_t *bias,
                    eng_tensor *output, int32_t c)
 {
     const int32_t ch = in->c, kh = p->kernel_h, kw = p->kernel_w, dh = p->dilation_h, dw = p->dilation_w;
-    const int32_t off = p->input_offset, offp = eng_dup16(off);
+    const int32_t off = p->input_offset;
     const int32_t zp = p->output_zero_point, lo = p->act_min, hi = p->act_max;
     const float m0 = p->multiplier[c], m1 = p->multiplier[c + 1], m2 = p->multiplier[c + 2],
                 m3 = p->multiplier[c + 3];
@@ -54,72 +119,64 @@ static void group4(const eng_conv_params *p, const eng_tensor *in, const int8_t 
     }
     const int32_t i0 = b0 + off * s0, i1 = b1 + off * s1, i2 = b2 + off * s2, i3 = b3 + off * s3;
     const int fast3 = kh == 3 && kw == 3 && dh == 1 && dw == 1;
-    int32_t wu[18] = {0}; /* 3x3: SXTB16(w), SXTB16(w >> 8) per tap */
+    dw3_state k3 = {{0}, {i0, i1, i2, i3}, {m0, m1, m2, m3}, zp, lo, hi, in->w * ch, ch};
     if (fast3) {
         for (int32_t t = 0; t < 9; t++) {
             const int32_t wv = eng_rd32(filter + t * ch + c);
-            wu[2 * t] = __sxtb16(wv);
-            wu[2 * t + 1] = eng_sxtb16_hi(wv);
+            k3.wu[2 * t] = __sxtb16(wv);
+            k3.wu[2 * t + 1] = eng_sxtb16_hi(wv);
         }
     }
     const int32_t in_w = in->w, row = in_w * ch, cs = ch, rs = dh * row, xs = dw * ch;
-    const int8_t *x_base = in->data + c;
+    const dw_group g = {p, in, in->data + c, filter + c, ch, eng_dup16(off)};
     int8_t *out = output->data + c;
+    /* Output columns whose taps all fall inside the input, [ox_a, ox_b), found once: interior
+     * pixels compute no tap range (two divisions a pixel otherwise). */
+    const int32_t sw = p->stride_w, pl = p->pads.left, last = in_w - 1 - (kw - 1) * dw + pl;
+    const int32_t ox_b = last < 0 ? 0 : (last / sw + 1 < output->w ? last / sw + 1 : output->w);
+    const int32_t ox_a = (pl + sw - 1) / sw < ox_b ? (pl + sw - 1) / sw : ox_b;
 
-    for (int32_t oy = 0; oy < output->h; oy++) {
+    for (int32_t oy = 0; oy < output->h; oy++, out += output->w * ch) {
         const int32_t y0 = oy * p->stride_h - p->pads.top;
         const int32_t ky0 = first_tap(y0, dh), ky1 = end_tap(y0, dh, kh, in->h);
         const int row_full = ky0 == 0 && ky1 == kh;
-        for (int32_t ox = 0; ox < output->w; ox++, out += ch) {
-            const int32_t x0 = ox * p->stride_w - p->pads.left;
-            const int32_t kx0 = first_tap(x0, dw), kx1 = end_tap(x0, dw, kw, in_w);
-            int32_t a0, a1, a2, a3;
-            if (row_full && kx0 == 0 && kx1 == kw) {
-                a0 = i0;
-                a1 = i1;
-                a2 = i2;
-                a3 = i3;
-                const int8_t *xr = x_base + y0 * row + x0 * cs;
+        const int32_t a_end = row_full ? ox_a : output->w, b_end = row_full ? ox_b : output->w;
+        if (fast3 && a_end < b_end) {
+            dw3x3_run(&k3, g.x_base + y0 * row + (a_end * sw - pl) * cs, b_end - a_end, sw * cs, out + a_end * ch, ch);
+        }
+        for (int32_t ox = 0; ox < output->w; ox++) {
+            int32_t a[4];
+            if (ox >= a_end && ox < b_end) {
                 if (fast3) {
-                    for (int32_t r = 0; r < 3; r++, xr += row) {
-                        DW_MAC4(eng_rd32(xr), wu[6 * r], wu[6 * r + 1]);
-                        DW_MAC4(eng_rd32(xr + cs), wu[6 * r + 2], wu[6 * r + 3]);
-                        DW_MAC4(eng_rd32(xr + 2 * cs), wu[6 * r + 4], wu[6 * r + 5]);
-                    }
-                } else {
-                    const int8_t *wr = filter + c;
-                    for (int32_t ky = 0; ky < kh; ky++, xr += rs) {
-                        const int8_t *xp = xr;
-                        for (int32_t kx = 0; kx < kw; kx++, xp += xs, wr += ch) {
-                            const int32_t wv = eng_rd32(wr);
-                            DW_MAC4(eng_rd32(xp), __sxtb16(wv), eng_sxtb16_hi(wv));
-                        }
+                    ox = b_end - 1;   /* done above */
+                    continue;
+                }
+                int32_t a0 = i0, a1 = i1, a2 = i2, a3 = i3;
+                const int8_t *xr = g.x_base + y0 * row + (ox * sw - pl) * cs;
+                const int8_t *wr = g.filter;
+                for (int32_t ky = 0; ky < kh; ky++, xr += rs) {
+                    const int8_t *xp = xr;
+                    for (int32_t kx = 0; kx < kw; kx++, xp += xs, wr += ch) {
+                        const int32_t wv = eng_rd32(wr);
+                        DW_MAC4(eng_rd32(xp), __sxtb16(wv), eng_sxtb16_hi(wv));
                     }
                 }
+                a[0] = a0;
+                a[1] = a1;
+                a[2] = a2;
+                a[3] = a3;
             } else {
-                a0 = b0;
-                a1 = b1;
-                a2 = b2;
-                a3 = b3;
-                for (int32_t ky = ky0; ky < ky1; ky++) {
-                    const int8_t *xp = x_base + (y0 + ky * dh) * row + (x0 + kx0 * dw) * cs;
-                    const int8_t *wr = filter + (ky * kw + kx0) * ch + c;
-                    for (int32_t kx = kx0; kx < kx1; kx++, xp += xs, wr += ch) {
-                        const int32_t xv = eng_rd32(xp), wv = eng_rd32(wr);
-                        const int32_t xe = (int32_t)__sadd16(__sxtb16(xv), offp);
-                        const int32_t xo = (int32_t)__sadd16(eng_sxtb16_hi(xv), offp);
-                        const int32_t we = __sxtb16(wv), wo = eng_sxtb16_hi(wv);
-                        a0 = __smlabb(xe, we, a0);
-                        a2 = __smlatt(xe, we, a2);
-                        a1 = __smlabb(xo, wo, a1);
-                        a3 = __smlatt(xo, wo, a3);
-                    }
-                }
+                a[0] = b0;
+                a[1] = b1;
+                a[2] = b2;
+                a[3] = b3;
+                border4(&g, y0, ky0, ky1, ox * sw - pl, a);
             }
-            out[0] = eng_requant_acc(a0, m0, zp, lo, hi);
-            out[1] = eng_requant_acc(a1, m1, zp, lo, hi);
-            out[2] = eng_requant_acc(a2, m2, zp, lo, hi);
-            out[3] = eng_requant_acc(a3, m3, zp, lo, hi);
+            int8_t *o = out + ox * ch;
+            o[0] = eng_requant_acc(a[0], m0, zp, lo, hi);
+            o[1] = eng_requant_acc(a[1], m1, zp, lo, hi);
+            o[2] = eng_requant_acc(a[2], m2, zp, lo, hi);
+            o[3] = eng_requant_acc(a[3], m3, zp, lo, hi);
         }
     }
 }
