@@ -29,7 +29,7 @@ ASTRONAUT_FACE = (175, 60, 275, 180)   # the face in skimage's astronaut photo, 
 
 
 def video() -> Path:
-    path = BLAZEFACE.cache / "faces.mp4"
+    path = BLAZEFACE.cache / "faces.avi"
     if not path.exists():
         BLAZEFACE.build()
     return path

@@ -9,7 +9,7 @@
    ``regressors`` [1,896,16] and ``classificators`` [1,896,1] raw logits).
 3. If ai-edge-litert is installed, check the ONNX model against the TFLite interpreter on real photos.
 4. Image sets from skimage.data.lfw_subset() (+ a few skimage photos for calibration).
-5. faces.mp4, a short video for `toolkit demo`: real faces (skimage's astronaut and camera man photos,
+5. faces.avi, a short video for `toolkit demo`: real faces (skimage's astronaut and camera man photos,
    an LFW face) moving and scaling across a real photo's background (skimage's coffee).
 
 The model (< 1 MB) is committed as models/blazeface/model.onnx; it is only regenerated with --force.
@@ -219,21 +219,24 @@ def video_frames() -> list[np.ndarray]:
 
 
 def build_video(cache: Path, force: bool) -> None:
+    """FFV1 (lossless) in AVI: the decoded frames are the synthesized ones, byte for byte, on every
+    machine and OpenCV version (an mp4v encoding differs between OpenCV builds, and the demo test
+    compares against onnxruntime on exactly these frames)."""
     import cv2
 
-    path = cache / "faces.mp4"
+    path = cache / "faces.avi"
     if path.exists() and not force:
         log("demo video exists, skipping")
         return
-    tmp = path.with_suffix(".tmp.mp4")
-    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), VIDEO_FPS, VIDEO_SIZE)
+    tmp = path.with_suffix(".tmp.avi")
+    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"FFV1"), VIDEO_FPS, VIDEO_SIZE)
     if not writer.isOpened():
-        raise RuntimeError(f"OpenCV cannot write {tmp} (mp4v)")
+        raise RuntimeError(f"OpenCV cannot write {tmp} (FFV1)")
     for frame in video_frames():
         writer.write(np.ascontiguousarray(frame[:, :, ::-1]))
     writer.release()
     tmp.replace(path)
-    log(f"demo video: {path} ({VIDEO_FRAMES} frames, {VIDEO_SIZE[0]}x{VIDEO_SIZE[1]} at {VIDEO_FPS} fps)")
+    log(f"demo video: {path} ({VIDEO_FRAMES} frames, {VIDEO_SIZE[0]}x{VIDEO_SIZE[1]} at {VIDEO_FPS} fps, lossless)")
 
 
 def main() -> int:
