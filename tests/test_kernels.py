@@ -210,7 +210,8 @@ def test_runner_reports_a_wrong_expected_value(runners, tmp_path):
 def test_f746_dsp_kernels_build_for_cortex_m7(tmp_path):
     elf = build_env("f746_offline", tmp_path)
     objs = elf.parent / "src" / "engine" / "kernels_dsp"
-    assert sorted(p.name for p in objs.glob("*.o")) == ["conv.o", "depthwise.o", "fc.o", "maxpool.o"]
+    assert sorted(p.name for p in objs.glob("*.o")) == ["conv.o", "depthwise.o", "depthwise_inplace.o", "fc.o",
+                                                               "maxpool.o"]
 
 
 @pytest.mark.parametrize("src", sorted((REPO / "firmware" / "engine").glob("kernels*/*.c")), ids=lambda p: p.name)

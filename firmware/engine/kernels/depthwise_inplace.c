@@ -4,8 +4,8 @@
  * channel's outputs are computed from the copy. An NHWC output element (y, x, c) overwrites only a
  * channel-c element of the input when output->data - input->data is a multiple of c (the same start,
  * or whole rows further on), and channel c was saved before, so no input is read after it is
- * overwritten. Used in both builds (reference and DSP): the executor calls it for the depthwise ops
- * the planner aliased. Scratch: input->h * input->w bytes (kernels/scratch_size.c). */
+ * overwritten. The executor calls it for the depthwise ops the planner aliased (kernels_dsp/ has
+ * the Cortex-M7 version). Scratch: input->h * input->w bytes (kernels/scratch_size.c). */
 #include "eng_util.h"
 
 eng_status eng_depthwise_inplace_s8(const eng_ctx *ctx, const eng_conv_params *params, const eng_tensor *input,

@@ -38,6 +38,7 @@ static inline int32_t __smlad(int16x2_t a, int16x2_t b, int32_t acc)
 
 static inline int32_t __smlabb(int32_t a, int32_t b, int32_t acc) { return acc + eng_shim_lo(a) * eng_shim_lo(b); }
 static inline int32_t __smlatt(int32_t a, int32_t b, int32_t acc) { return acc + eng_shim_hi(a) * eng_shim_hi(b); }
+static inline int32_t __smlatb(int32_t a, int32_t b, int32_t acc) { return acc + eng_shim_hi(a) * eng_shim_lo(b); }
 
 /* The APSR.GE bits that SSUB8 sets and SEL reads, one per byte lane. */
 static uint32_t eng_shim_ge;
