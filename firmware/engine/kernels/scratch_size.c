@@ -6,11 +6,11 @@
 int32_t eng_conv_s8_scratch_size(const eng_conv_params *params, const eng_tensor *input, const eng_tensor *output)
 {
     (void)output;
-    if (params == 0 || input == 0 || (params->kernel_h == 1 && params->kernel_w == 1)) {
+    if (params == 0 || input == 0) {
         return 0;
     }
-    /* Two im2col columns of int16, 2 * Cin * KH * KW elements (the DSP path's; the reference path
-     * does not touch them). */
+    /* Two im2col columns of int16, 2 * Cin * KH * KW elements, 1x1 included (the DSP path's; the
+     * reference path does not touch them). */
     return 2 * input->c * params->kernel_h * params->kernel_w * (int32_t)sizeof(int16_t);
 }
 

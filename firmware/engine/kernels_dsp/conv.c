@@ -1,131 +1,12 @@
-/* Cortex-M7 DSP convolution (same contract as kernels/conv.c).
- * 1x1, dense (stride 1, no top/left padding, output width = input width, every output row inside
- * the input: output pixel q reads input pixel q): no scratch; two output channels x two pixels per
- * inner loop (four SMLAD accumulators, CMSIS-NN's mat_mult_kernel pattern), the channel pair
- * outermost so that the input offset is folded once per channel into the accumulator's start
- * value, bias + input_offset * sum(w), and the inputs are multiplied raw.
- * 1x1, other: each input pixel is unpacked once per pair of output channels (eng_dot2_s8).
- * KxK: im2col of two output pixels into ctx->buf as int16 (x + input_offset; 0 in the padding):
- * kernel rows copied as int8 runs, then widened four at a time with SXTB16, which stores each group
- * of four in the order x0 x2 x1 x3, so that two 32-bit loads line up with SXTB16(w) = (w0, w2)
- * and SXTB16(ROR(w, 8)) = (w1, w3); two pixels by two output channels per inner loop.
+/* Cortex-M7 DSP convolution (same contract as kernels/conv.c), every kernel size one way:
+ * im2col of two output pixels into ctx->buf as int16 (x + input_offset; 0 in the padding): kernel
+ * rows copied as int8 runs (a 1x1 pixel read straight from the input), then widened four at a
+ * time with SXTB16, which stores each group of four in the order x0 x2 x1 x3, so that two 32-bit
+ * loads line up with SXTB16(w) = (w0, w2) and SXTB16(ROR(w, 8)) = (w1, w3); then two pixels by two
+ * output channels per inner loop (18 instructions per 16 MACs). Widening each pixel once, not
+ * once per pair of output channels, is what makes 1x1 convs at 24-96 input channels fast.
  * ctx->buf must be 2-byte aligned (arena slices are 4-byte aligned). */
 #include "eng_dsp.h"
-
-/* a[0..3] += (x.w, x.w1, x1.w, x1.w1) over k raw values, x1 = x + k, w1 = w + k. */
-static inline void dot2x2(const int8_t *x, const int8_t *w, int32_t k, int32_t a[4])
-{
-    const int8_t *x1 = x + k, *w1 = w + k;
-    int32_t a00 = a[0], a01 = a[1], a10 = a[2], a11 = a[3], i = 0;
-    for (; i + 4 <= k; i += 4) {
-        const int32_t xa = eng_rd32(x + i), xb = eng_rd32(x1 + i), wa = eng_rd32(w + i), wb = eng_rd32(w1 + i);
-        int32_t xe = __sxtb16(xa), ye = __sxtb16(xb), we = __sxtb16(wa), ve = __sxtb16(wb);
-        a00 = __smlad(xe, we, a00);
-        a01 = __smlad(xe, ve, a01);
-        a10 = __smlad(ye, we, a10);
-        a11 = __smlad(ye, ve, a11);
-        xe = eng_sxtb16_hi(xa);
-        ye = eng_sxtb16_hi(xb);
-        we = eng_sxtb16_hi(wa);
-        ve = eng_sxtb16_hi(wb);
-        a00 = __smlad(xe, we, a00);
-        a01 = __smlad(xe, ve, a01);
-        a10 = __smlad(ye, we, a10);
-        a11 = __smlad(ye, ve, a11);
-    }
-    for (; i < k; i++) {
-        a00 += x[i] * w[i];
-        a01 += x[i] * w1[i];
-        a10 += x1[i] * w[i];
-        a11 += x1[i] * w1[i];
-    }
-    a[0] = a00;
-    a[1] = a01;
-    a[2] = a10;
-    a[3] = a11;
-}
-
-static int pointwise_dense_ok(const eng_conv_params *p, const eng_tensor *in, const eng_tensor *output)
-{
-    return p->stride_h == 1 && p->stride_w == 1 && p->pads.top == 0 && p->pads.left == 0 && output->w == in->w &&
-           output->h <= in->h;
-}
-
-static void pointwise_dense(const eng_conv_params *p, const eng_tensor *in, const int8_t *filter,
-                            const int32_t *bias, eng_tensor *output)
-{
-    const int32_t cin = in->c, cout = output->c, npix = output->h * output->w, off = p->input_offset;
-    const int32_t zp = p->output_zero_point, lo = p->act_min, hi = p->act_max;
-    int32_t oc = 0;
-    for (; oc + 2 <= cout; oc += 2) {
-        const int8_t *w = filter + oc * cin;
-        int32_t s0 = 0, s1 = 0;
-        for (int32_t i = 0; i < cin; i++) {
-            s0 += w[i];
-            s1 += w[cin + i];
-        }
-        const int32_t i0 = (bias ? bias[oc] : 0) + off * s0, i1 = (bias ? bias[oc + 1] : 0) + off * s1;
-        const float m0 = p->multiplier[oc], m1 = p->multiplier[oc + 1];
-        const int8_t *x = in->data;
-        int8_t *o = output->data + oc;
-        int32_t q = 0;
-        for (; q + 2 <= npix; q += 2, x += 2 * cin, o += 2 * cout) {
-            int32_t a[4] = {i0, i1, i0, i1};
-            dot2x2(x, w, cin, a);
-            o[0] = eng_requant_acc(a[0], m0, zp, lo, hi);
-            o[1] = eng_requant_acc(a[1], m1, zp, lo, hi);
-            o[cout] = eng_requant_acc(a[2], m0, zp, lo, hi);
-            o[cout + 1] = eng_requant_acc(a[3], m1, zp, lo, hi);
-        }
-        if (q < npix) {
-            int32_t a0 = i0, a1 = i1;
-            eng_dot2_s8(x, w, w + cin, cin, 0, &a0, &a1);
-            o[0] = eng_requant_acc(a0, m0, zp, lo, hi);
-            o[1] = eng_requant_acc(a1, m1, zp, lo, hi);
-        }
-    }
-    if (oc < cout) {
-        const int8_t *x = in->data, *w = filter + oc * cin;
-        int8_t *o = output->data + oc;
-        for (int32_t q = 0; q < npix; q++, x += cin, o += cout) {
-            const int32_t acc = eng_dot1_s8(x, w, cin, off, bias ? bias[oc] : 0);
-            *o = eng_requant_acc(acc, p->multiplier[oc], zp, lo, hi);
-        }
-    }
-}
-
-static void pointwise(const eng_conv_params *p, const eng_tensor *in, const int8_t *filter, const int32_t *bias,
-                      eng_tensor *output)
-{
-    const int32_t cin = in->c, cout = output->c;
-    int8_t *out = output->data;
-    for (int32_t oy = 0; oy < output->h; oy++) {
-        const int32_t iy = oy * p->stride_h - p->pads.top;
-        for (int32_t ox = 0; ox < output->w; ox++) {
-            const int32_t ix = ox * p->stride_w - p->pads.left;
-            const int inside = iy >= 0 && iy < in->h && ix >= 0 && ix < in->w;
-            const int8_t *x = inside ? in->data + (iy * in->w + ix) * cin : in->data;
-            int32_t oc = 0;
-            for (; oc + 2 <= cout; oc += 2) {
-                int32_t acc0 = bias ? bias[oc] : 0, acc1 = bias ? bias[oc + 1] : 0;
-                if (inside) {
-                    eng_dot2_s8(x, filter + oc * cin, filter + (oc + 1) * cin, cin, p->input_offset, &acc0, &acc1);
-                }
-                out[oc] = eng_requant_acc(acc0, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
-                out[oc + 1] = eng_requant_acc(acc1, p->multiplier[oc + 1], p->output_zero_point, p->act_min,
-                                              p->act_max);
-            }
-            if (oc < cout) {
-                int32_t acc = bias ? bias[oc] : 0;
-                if (inside) {
-                    acc = eng_dot1_s8(x, filter + oc * cin, cin, p->input_offset, acc);
-                }
-                out[oc] = eng_requant_acc(acc, p->multiplier[oc], p->output_zero_point, p->act_min, p->act_max);
-            }
-            out += cout;
-        }
-    }
-}
 
 /* The int8 column of one output pixel into col8 (n bytes): whole kernel rows are copied as runs of
  * kernel_w * cin bytes; padding taps hold the input zero point (-input_offset), which becomes 0 when
@@ -176,6 +57,15 @@ static void widen(const int8_t *col8, int32_t n, int32_t off, int16_t *col)
 
 static void im2col(const eng_conv_params *p, const eng_tensor *in, int32_t oy, int32_t ox, int16_t *col, int32_t n)
 {
+    if (p->kernel_h == 1 && p->kernel_w == 1) {   /* the column is the pixel: widened from the input */
+        const int32_t iy = oy * p->stride_h - p->pads.top, ix = ox * p->stride_w - p->pads.left;
+        if (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w) {
+            memset(col, 0, (size_t)n * sizeof *col);
+        } else {
+            widen(in->data + (iy * in->w + ix) * n, n, p->input_offset, col);
+        }
+        return;
+    }
     int8_t *col8 = (int8_t *)col + n;
     im2col_s8(p, in, oy, ox, col8);
     widen(col8, n, p->input_offset, col);
@@ -297,12 +187,6 @@ eng_status eng_conv_s8(const eng_ctx *ctx, const eng_conv_params *params, const 
     if (!eng_scratch_ok(ctx, eng_conv_s8_scratch_size(params, input, output))) {
         return ENG_SCRATCH_ERROR;
     }
-    if (params->kernel_h == 1 && params->kernel_w == 1 && pointwise_dense_ok(params, input, output)) {
-        pointwise_dense(params, input, filter, bias, output);
-    } else if (params->kernel_h == 1 && params->kernel_w == 1) {
-        pointwise(params, input, filter, bias, output);
-    } else {
-        general(ctx, params, input, filter, bias, output);
-    }
+    general(ctx, params, input, filter, bias, output);
     return ENG_OK;
 }
