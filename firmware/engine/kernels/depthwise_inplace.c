@@ -11,22 +11,18 @@
 eng_status eng_depthwise_inplace_s8(const eng_ctx *ctx, const eng_conv_params *params, const eng_tensor *input,
                                     const int8_t *filter, const int32_t *bias, eng_tensor *output)
 {
-    if (!eng_conv_args_ok(params, input, output) || filter == 0 || input->c != output->c) {
-        return ENG_ARG_ERROR;
+    const eng_status ok = eng_depthwise_inplace_check(ctx, params, input, filter, output);
+    if (ok != ENG_OK) {
+        return ok;
     }
     const int32_t plane_n = input->h * input->w;
-    if (ctx == 0 || ctx->buf == 0 || ctx->size < plane_n) {
-        return ENG_SCRATCH_ERROR;
-    }
     const int32_t ch = input->c, hi = input->h, wi = input->w;
     const int32_t off = params->input_offset;
     const int8_t *in = input->data;
     int8_t *plane = (int8_t *)ctx->buf;
 
     for (int32_t c = 0; c < ch; c++) {
-        for (int32_t i = 0; i < plane_n; i++) {
-            plane[i] = in[i * ch + c];
-        }
+        eng_gather_channel(in, plane_n, ch, c, plane);
         const float mult = params->multiplier[c];
         const int32_t b = bias ? bias[c] : 0;
         int32_t o = c;

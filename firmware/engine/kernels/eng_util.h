@@ -120,6 +120,34 @@ static inline int eng_fc_args_ok(const eng_fc_params *p, const eng_tensor *in, c
            eng_act_ok(p->act_min, p->act_max);
 }
 
+static inline int eng_maxpool_args_ok(const eng_maxpool_params *p, const eng_tensor *in, const eng_tensor *out)
+{
+    return p != 0 && eng_tensor_ok(in) && eng_tensor_ok(out) && in->c == out->c &&
+           eng_window_ok(in->h, out->h, p->kernel_h, p->stride_h, 1, p->pads.top, p->pads.bottom) &&
+           eng_window_ok(in->w, out->w, p->kernel_w, p->stride_w, 1, p->pads.left, p->pads.right);
+}
+
+/* In-place depthwise (reference and DSP): the arguments, then the channel plane in the scratch. */
+static inline eng_status eng_depthwise_inplace_check(const eng_ctx *ctx, const eng_conv_params *p, const eng_tensor *in,
+                                                     const int8_t *filter, const eng_tensor *out)
+{
+    if (!eng_conv_args_ok(p, in, out) || filter == 0 || in->c != out->c) {
+        return ENG_ARG_ERROR;
+    }
+    if (ctx == 0 || ctx->buf == 0 || ctx->size < in->h * in->w) {
+        return ENG_SCRATCH_ERROR;
+    }
+    return ENG_OK;
+}
+
+/* Channel c of an NHWC map of n pixels and ch channels, as one contiguous plane. */
+static inline void eng_gather_channel(const int8_t *in, int32_t n, int32_t ch, int32_t c, int8_t *plane)
+{
+    for (int32_t i = 0; i < n; i++) {
+        plane[i] = in[i * ch + c];
+    }
+}
+
 static inline int eng_scratch_ok(const eng_ctx *ctx, int32_t need)
 {
     return need == 0 || (ctx != 0 && ctx->buf != 0 && ctx->size >= need);

@@ -38,6 +38,20 @@ static int32_t pixel(const eng_conv_params *p, const int8_t *plane, int32_t hi, 
     return acc;
 }
 
+/* One row of three taps, v = x0..x3 (one 32-bit load): a += x0 w0 + x1 w1 + x2 w2. */
+static inline int32_t taps3(int32_t v, int32_t w02, int32_t w1, int32_t a)
+{
+    return __smlabb(eng_sxtb16_hi(v), w1, __smlad(__sxtb16(v), w02, a));
+}
+
+/* The same row for two neighbouring outputs at stride 1: *b += x1 w0 + x2 w1 + x3 w2 too. */
+static inline void taps3_pair(int32_t v, int32_t w02, int32_t w1, int32_t *a, int32_t *b)
+{
+    const int32_t e = __sxtb16(v), o = eng_sxtb16_hi(v);
+    *a = __smlabb(o, w1, __smlad(e, w02, *a));
+    *b = __smlatb(e, w1, __smlad(o, w02, *b));
+}
+
 /* Interior 3x3 pixels [ox, ox_end) of one output row; r: the first of the three input rows. */
 static void row3x3(const int8_t *r, int32_t wi, int32_t stride, int32_t ox, int32_t ox_end, int32_t x_start,
                    const int32_t w02[3], const int32_t w1[3], int32_t init, float mult, int32_t zp, int32_t lo,
@@ -47,37 +61,18 @@ static void row3x3(const int8_t *r, int32_t wi, int32_t stride, int32_t ox, int3
     int32_t x = x_start;
     if (stride == 1) {
         for (; ox + 2 <= ox_end; ox += 2, x += 2) {
-            int32_t a = init, b = init, v, e, o;
-            v = eng_rd32(r + x);
-            e = __sxtb16(v);
-            o = eng_sxtb16_hi(v);
-            a = __smlad(e, w02[0], a);
-            a = __smlabb(o, w1[0], a);
-            b = __smlad(o, w02[0], b);
-            b = __smlatb(e, w1[0], b);
-            v = eng_rd32(r1 + x);
-            e = __sxtb16(v);
-            o = eng_sxtb16_hi(v);
-            a = __smlad(e, w02[1], a);
-            a = __smlabb(o, w1[1], a);
-            b = __smlad(o, w02[1], b);
-            b = __smlatb(e, w1[1], b);
-            v = eng_rd32(r2 + x);
-            e = __sxtb16(v);
-            o = eng_sxtb16_hi(v);
-            a = __smlad(e, w02[2], a);
-            a = __smlabb(o, w1[2], a);
-            b = __smlad(o, w02[2], b);
-            b = __smlatb(e, w1[2], b);
+            int32_t a = init, b = init;
+            taps3_pair(eng_rd32(r + x), w02[0], w1[0], &a, &b);
+            taps3_pair(eng_rd32(r1 + x), w02[1], w1[1], &a, &b);
+            taps3_pair(eng_rd32(r2 + x), w02[2], w1[2], &a, &b);
             out[ox * ch] = eng_requant_acc(a, mult, zp, lo, hi);
             out[(ox + 1) * ch] = eng_requant_acc(b, mult, zp, lo, hi);
         }
     }
     for (; ox < ox_end; ox++, x += stride) {
-        int32_t a = init;
-        a = __smlabb(eng_sxtb16_hi(eng_rd32(r + x)), w1[0], __smlad(__sxtb16(eng_rd32(r + x)), w02[0], a));
-        a = __smlabb(eng_sxtb16_hi(eng_rd32(r1 + x)), w1[1], __smlad(__sxtb16(eng_rd32(r1 + x)), w02[1], a));
-        a = __smlabb(eng_sxtb16_hi(eng_rd32(r2 + x)), w1[2], __smlad(__sxtb16(eng_rd32(r2 + x)), w02[2], a));
+        int32_t a = taps3(eng_rd32(r + x), w02[0], w1[0], init);
+        a = taps3(eng_rd32(r1 + x), w02[1], w1[1], a);
+        a = taps3(eng_rd32(r2 + x), w02[2], w1[2], a);
         out[ox * ch] = eng_requant_acc(a, mult, zp, lo, hi);
     }
 }
@@ -85,13 +80,11 @@ static void row3x3(const int8_t *r, int32_t wi, int32_t stride, int32_t ox, int3
 eng_status eng_depthwise_inplace_s8(const eng_ctx *ctx, const eng_conv_params *params, const eng_tensor *input,
                                     const int8_t *filter, const int32_t *bias, eng_tensor *output)
 {
-    if (!eng_conv_args_ok(params, input, output) || filter == 0 || input->c != output->c) {
-        return ENG_ARG_ERROR;
+    const eng_status ok = eng_depthwise_inplace_check(ctx, params, input, filter, output);
+    if (ok != ENG_OK) {
+        return ok;
     }
     const int32_t plane_n = input->h * input->w;
-    if (ctx == 0 || ctx->buf == 0 || ctx->size < plane_n) {
-        return ENG_SCRATCH_ERROR;
-    }
     const eng_conv_params *p = params;
     const int32_t ch = input->c, hi = input->h, wi = input->w, off = p->input_offset;
     const int32_t zp = p->output_zero_point, lo = p->act_min, top = p->act_max;
@@ -102,9 +95,7 @@ eng_status eng_depthwise_inplace_s8(const eng_ctx *ctx, const eng_conv_params *p
     int8_t *plane = (int8_t *)ctx->buf;
 
     for (int32_t c = 0; c < ch; c++) {
-        for (int32_t i = 0; i < plane_n; i++) {
-            plane[i] = in[i * ch + c];
-        }
+        eng_gather_channel(in, plane_n, ch, c, plane);
         const float mult = p->multiplier[c];
         const int32_t b = bias ? bias[c] : 0;
         const int8_t *wc = filter + c;

@@ -3,24 +3,11 @@
  * starts at -128 in every lane, as the reference's; padded taps are skipped. */
 #include "eng_dsp.h"
 
-int32_t eng_maxpool_s8_scratch_size(const eng_maxpool_params *params, const eng_tensor *input,
-                                    const eng_tensor *output)
-{
-    (void)params;
-    (void)input;
-    (void)output;
-    return 0;
-}
-
 eng_status eng_maxpool_s8(const eng_ctx *ctx, const eng_maxpool_params *params, const eng_tensor *input,
                           eng_tensor *output)
 {
     (void)ctx;
-    if (params == 0 || !eng_tensor_ok(input) || !eng_tensor_ok(output) || input->c != output->c ||
-        !eng_window_ok(input->h, output->h, params->kernel_h, params->stride_h, 1, params->pads.top,
-                       params->pads.bottom) ||
-        !eng_window_ok(input->w, output->w, params->kernel_w, params->stride_w, 1, params->pads.left,
-                       params->pads.right)) {
+    if (!eng_maxpool_args_ok(params, input, output)) {
         return ENG_ARG_ERROR;
     }
     const int32_t ch = input->c, in_h = input->h, in_w = input->w;
