@@ -124,6 +124,9 @@ def inspect(model):
         table.add_row(str(i), op.name, op.kind.value, str(list(t.shape)), f"{macs(g, op):,}", q)
     Console().print(table)
     console.print(f"total MACs {sum(macs(g, op) for op in g.ops):,}")
+    from .cleanup import clean
+    from .importer import SUPPORTED_OPS, read_model
+    console.print(f"graph clean-up: {clean(read_model(model_path), set(SUPPORTED_OPS)).describe()}")
 
 
 @cli.command()

@@ -329,7 +329,7 @@ def read_model(path: str | Path) -> onnx.ModelProto:
     return model
 
 
-def _fix_batch(model: onnx.ModelProto, consts: set[str]) -> None:
+def fix_batch(model: onnx.ModelProto, consts: set[str]) -> None:
     """Check the image input is [N, C, H, W] and pin a symbolic batch to 1 (microcontrollers run batch 1)."""
     for inp in model.graph.input:
         if inp.name in consts:
@@ -385,13 +385,15 @@ def _quant_params(ctx: _Context, node: onnx.NodeProto) -> tuple[np.ndarray, np.n
 
 
 def load_graph(path: str | Path) -> Graph:
-    """Import an ONNX model (float or QDQ int8) into the toolkit's Graph."""
-    return graph_from_model(read_model(path), Path(path).stem)
+    """Import an ONNX model (float or QDQ int8) into the toolkit's Graph; a float model with ops
+    the converters do not take is cleaned first (toolkit/cleanup.py)."""
+    from .cleanup import clean
+    return graph_from_model(clean(read_model(path), set(SUPPORTED_OPS)).model, Path(path).stem)
 
 
 def graph_from_model(model: onnx.ModelProto, name: str) -> Graph:
     model = onnx.ModelProto.FromString(model.SerializeToString())
-    _fix_batch(model, {i.name for i in model.graph.initializer})
+    fix_batch(model, {i.name for i in model.graph.initializer})
     try:
         model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
     except Exception as exc:

@@ -11,15 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from onnx import version_converter
 from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
                                       quantize_static)
 from tqdm import tqdm
 
 from .errors import ToolkitError
-from .importer import read_model
+from .cleanup import clean, upgrade_opset
+from .importer import SUPPORTED_OPS, read_model
 
-MIN_OPSET = 13
 
 METHODS = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
            "percentile": CalibrationMethod.Percentile}
@@ -48,18 +47,6 @@ class ImageCalibrationReader(CalibrationDataReader):
         self.index = 0
 
 
-def upgrade_opset(model: onnx.ModelProto) -> onnx.ModelProto:
-    """Per-channel QDQ needs DequantizeLinear's `axis`, which exists from opset 13 on."""
-    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
-    if opset >= MIN_OPSET:
-        return model
-    try:
-        return version_converter.convert_version(model, MIN_OPSET)
-    except Exception as exc:
-        raise ToolkitError(f"cannot convert the model from opset {opset} to {MIN_OPSET} for per-channel "
-                           f"quantization: {str(exc).splitlines()[0]}") from None
-
-
 def quantize_model(float_path: str | Path, out_path: str | Path, calibration_inputs: np.ndarray,
                    input_name: str, method: str = "minmax", show_progress: bool = True) -> Path:
     """Quantize a float ONNX model to QDQ int8 (per-channel weights) using the given images.
@@ -71,7 +58,9 @@ def quantize_model(float_path: str | Path, out_path: str | Path, calibration_inp
     if method not in METHODS:
         raise ToolkitError(f"unknown calibration method {method!r}; choose one of {', '.join(METHODS)}")
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    model = upgrade_opset(read_model(float_path))
+    # a model with ops the importer does not take (unfused BatchNormalization, shape subgraphs...)
+    # is cleaned first (toolkit/cleanup.py), so that the QDQ model holds only ops the engine runs
+    model = upgrade_opset(clean(read_model(float_path), set(SUPPORTED_OPS)).model)
     reader = ImageCalibrationReader(input_name, calibration_inputs, show_progress)
     # onnxruntime logs a pre-processing hint at WARNING level on every call; the models here are
     # exported with constant folding already, so the hint is noise for our users.
