@@ -28,6 +28,26 @@ eng_status eng_pad_s8(const eng_ctx *ctx, const eng_pad_params *params, const en
     const int8_t zx = (int8_t)eng_clamp_i32(params->input.zero_point, -128, 127);
     const int8_t fill = requant ? eng_requant_literal(zx, params->input, params->output) : zx;
     const int32_t ci = input->c, co = output->c;
+    const eng_pads *sp = &params->pads;
+    if (!requant && sp->top == 0 && sp->left == 0 && sp->bottom == 0 && sp->right == 0 &&
+        params->channels_before == 0 && ci % 4 == 0 && co % 4 == 0) {
+        /* channels appended to every pixel (BlazeFace's residual widening): whole words, no calls */
+        const uint32_t fill4 = (uint32_t)(uint8_t)fill * 0x01010101u;
+        const int8_t *x = input->data;
+        int8_t *o = output->data;
+        for (int32_t n = input->h * input->w; n > 0; n--, x += ci, o += co) {
+            int32_t c = 0;
+            for (; c < ci; c += 4) {
+                uint32_t v;
+                memcpy(&v, x + c, sizeof v);
+                memcpy(o + c, &v, sizeof v);
+            }
+            for (; c < co; c += 4) {
+                memcpy(o + c, &fill4, sizeof fill4);
+            }
+        }
+        return ENG_OK;
+    }
     for (int32_t oy = 0; oy < output->h; oy++) {
         const int32_t iy = oy - params->pads.top;
         for (int32_t ox = 0; ox < output->w; ox++) {
