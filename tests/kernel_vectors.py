@@ -11,15 +11,17 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
 from toolkit import golden
-from toolkit.ir import ClampAttrs, ConcatAttrs, ConvAttrs, DType, Graph, Layout, Op, OpKind, PadAttrs, PoolAttrs, Tensor
+from toolkit.ir import (ClampAttrs, ConcatAttrs, ConvAttrs, DType, Graph, Layout, LutAttrs, Op, OpKind, PadAttrs,
+                        PoolAttrs, Tensor)
 
 F32 = np.float32
 OP_CODES = {"conv": 1, "depthwise": 2, "fc": 3, "add": 4, "maxpool": 5, "avgpool": 6, "pad": 7, "requant": 8,
-            "concat": 9, "depthwise_inplace": 10}
+            "concat": 9, "depthwise_inplace": 10, "lut": 11}
 N_INTS, N_FLOATS = 24, 4
 
 
@@ -123,6 +125,10 @@ def case_for_op(g: Graph, op: Op, acts: list[np.ndarray], want: np.ndarray, labe
         lo, hi = (-128, 127) if k == OpKind.RESHAPE else golden.clamp_bounds(ty, op.attrs.low, op.attrs.high)
         ints = [_zp(tx), _zp(ty), lo, hi, 0, *_hwc(acts[0].shape), *_hwc(want.shape)]  # 0: separate output
         return Case("requant", ints, q, [_i8(acts[0]), _i8(want)], label)
+    if k == OpKind.LUT:
+        table = golden.lut_table(SimpleNamespace(tensors=tensors), op)
+        ints = [len(table), 0, *_hwc(acts[0].shape), *_hwc(want.shape)]  # 0: separate output
+        return Case("lut", ints, [], [_i8(acts[0]), _i8(table), _i8(want)], label)
     if k == OpKind.CONCAT:
         axis = op.attrs.axis
         shape = want.shape
@@ -150,10 +156,10 @@ def in_place(case: Case) -> Case:
     """The same call run in place. Depthwise: eng_depthwise_inplace_s8, the runner puts the output over
     the input (same start) and the kernel saves one channel plane at a time in its scratch. Requant
     (reshape, clamp): the output buffer is the input buffer."""
-    if case.op == "requant":
+    if case.op in ("requant", "lut"):
         ints = list(case.ints)
-        ints[REQUANT_IN_PLACE] = 1
-        return Case("requant", ints, list(case.floats), list(case.arrays), case.label + " in place", dict(case.meta))
+        ints[REQUANT_IN_PLACE if case.op == "requant" else 1] = 1
+        return Case(case.op, ints, list(case.floats), list(case.arrays), case.label + " in place", dict(case.meta))
     assert case.op == "depthwise", case.label
     return Case("depthwise_inplace", list(case.ints), [], list(case.arrays), case.label + " in place", dict(case.meta))
 
@@ -362,7 +368,12 @@ def synthetic_cases(seed: int = 1234) -> list[Case]:
         for lo, hi in [(0.0, np.inf), (0.0, 6.0), (-1.0, 1.0)]:
             cases.append(simple_case(rng, OpKind.CLAMP, [(1, 5, 5, 4)], (1, 5, 5, 4), ClampAttrs(lo, hi),
                                      scales=[None, sc], label=f"clamp [{lo},{hi}] {sc or 'requant'}"))
-    cases += [in_place(c) for c in cases if c.op == "requant"]  # the same calls, output over input
+    for attrs in [LutAttrs("Sigmoid"), LutAttrs("Tanh"), LutAttrs("HardSigmoid", 0.2, 0.5), LutAttrs("HardSwish"),
+                  LutAttrs("LeakyRelu", 0.1), LutAttrs("PRelu", slope=(0.25,)),
+                  LutAttrs("PRelu", slope=(0.1, -0.5, 0.0, 1.5, 0.3, 0.02, 0.7))]:
+        cases.append(simple_case(rng, OpKind.LUT, [(1, 5, 3, 7)], (1, 5, 3, 7), attrs,
+                                 label=f"lut {attrs.func}{len(attrs.slope) if attrs.slope else ''}"))
+    cases += [in_place(c) for c in cases if c.op in ("requant", "lut")]  # the same calls, output over input
     for axis, shapes in [(3, [(1, 4, 5, 3), (1, 4, 5, 6)]), (3, [(1, 2, 2, 1), (1, 2, 2, 7), (1, 2, 2, 4)]),
                          (1, [(1, 2, 5, 3), (1, 4, 5, 3)]), (2, [(1, 3, 1, 2), (1, 3, 4, 2)])]:
         out = list(shapes[0])

@@ -31,11 +31,11 @@ def test_unsupported_op_names_op_node_and_supported_list(tmp_path):
     w, x = conv_inputs()
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 6, 6])
     nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv_1"),
-             helper.make_node("Sigmoid", ["c"], ["y"], name="act_1")]
+             helper.make_node("Softplus", ["c"], ["y"], name="act_1")]
     path = save(tmp_path, nodes, [x], [y], [w])
     with pytest.raises(UnsupportedModelError) as err:
         load_graph(path)
-    assert str(err.value) == ("unsupported op 'Sigmoid' (node 'act_1'); supported ops: "
+    assert str(err.value) == ("unsupported op 'Softplus' (node 'act_1'); supported ops: "
                               + ", ".join(SUPPORTED_OPS))
 
 

@@ -166,6 +166,43 @@ def clamp(g: Graph, op: Op, x: np.ndarray) -> np.ndarray:
     return np.clip(requant_literal(x, tx, ty), lo, hi).astype(np.int8)
 
 
+def activation(attrs, x: np.ndarray, channel: int | None = None) -> np.ndarray:
+    """ONNX's definition of a LUT op's function, in float32."""
+    one, zero = F32(1), F32(0)
+    if attrs.func == "Sigmoid":
+        return (one / (one + np.exp(-x))).astype(F32)
+    if attrs.func == "Tanh":
+        return np.tanh(x).astype(F32)
+    if attrs.func == "HardSigmoid":
+        return np.clip(F32(attrs.alpha) * x + F32(attrs.beta), zero, one).astype(F32)
+    if attrs.func == "HardSwish":
+        return (x * np.clip(x * F32(1 / 6) + F32(0.5), zero, one)).astype(F32)
+    if attrs.func == "LeakyRelu":
+        return np.where(x < 0, x * F32(attrs.alpha), x).astype(F32)
+    if attrs.func == "PRelu":
+        slope = F32(attrs.slope[channel if len(attrs.slope) > 1 else 0])
+        return np.where(x < 0, x * slope, x).astype(F32)
+    raise ValueError(f"no function {attrs.func!r}")
+
+
+def lut_table(g: Graph, op: Op) -> np.ndarray:
+    """int8 [tables, 256]: table t, entry q + 128 = quantize(f(dequantize(q))), as the QDQ model
+    computes it for every one of the 256 inputs (exact by construction); one table per channel for a
+    per-channel PRelu, else one."""
+    tx, ty = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    x = dequantize(np.arange(-128, 128), tx.scale, tx.zero_point)
+    channels = len(op.attrs.slope) if len(op.attrs.slope) > 1 else 1
+    return np.stack([quantize(activation(op.attrs, x, c), ty.scale, ty.zero_point) for c in range(channels)])
+
+
+def lut(g: Graph, op: Op, x: np.ndarray) -> np.ndarray:
+    table = lut_table(g, op)
+    idx = x.astype(np.int32) + 128
+    if len(table) == 1:
+        return table[0][idx]
+    return table[np.arange(len(table)), idx]   # channels last: broadcast over the last axis
+
+
 KERNELS: dict[OpKind, Callable[..., np.ndarray]] = {
     OpKind.CONV: conv,
     OpKind.DEPTHWISE: depthwise,
@@ -177,6 +214,7 @@ KERNELS: dict[OpKind, Callable[..., np.ndarray]] = {
     OpKind.CONCAT: concat,
     OpKind.RESHAPE: reshape,
     OpKind.CLAMP: clamp,
+    OpKind.LUT: lut,
 }
 
 

@@ -16,7 +16,7 @@ import onnx
 from onnx import numpy_helper
 
 from .errors import ToolkitError, UnsupportedModelError
-from .ir import (ClampAttrs, ConcatAttrs, ConvAttrs, DType, Graph, Layout, Op, OpKind,
+from .ir import (ClampAttrs, ConcatAttrs, ConvAttrs, DType, Graph, Layout, LutAttrs, Op, OpKind,
                  PadAttrs, PoolAttrs, Tensor)
 
 NCHW_TO_NHWC = (0, 2, 3, 1)
@@ -293,6 +293,28 @@ def _clamp(ctx: _Context, node: onnx.NodeProto) -> Op:
     return Op(node.name, OpKind.CLAMP, [x.name], [ctx.output(node, x.layout)], ClampAttrs(low, high), node.name)
 
 
+LUT_DEFAULTS = {"Sigmoid": (0.0, 0.0), "Tanh": (0.0, 0.0), "HardSigmoid": (0.2, 0.5), "HardSwish": (0.0, 0.0),
+                "LeakyRelu": (0.01, 0.0), "PRelu": (0.0, 0.0)}   # ONNX's default alpha, beta
+
+
+def _lut(ctx: _Context, node: onnx.NodeProto) -> Op:
+    x = ctx.activation(node.input[0])
+    alpha, beta = LUT_DEFAULTS[node.op_type]
+    slope: tuple[float, ...] = ()
+    if node.op_type == "PRelu":
+        _, raw, q = ctx.weight(node.input[1], node)
+        values = raw.astype(np.float32) if q is None else \
+            (raw.astype(np.int32) - q.zero_point.astype(np.int32)).astype(np.float32) * q.scale
+        values = np.asarray(values, np.float32).ravel()
+        channels = x.shape[-1] if x.layout == Layout.SPATIAL else 1
+        if values.size not in (1, channels):
+            raise UnsupportedModelError(f"node '{node.name}' (PRelu): the slope must be one value or one per "
+                                        f"channel, got shape {raw.shape}")
+        slope = tuple(float(v) for v in values)
+    attrs = LutAttrs(node.op_type, float(ctx.attr(node, "alpha", alpha)), float(ctx.attr(node, "beta", beta)), slope)
+    return Op(node.name, OpKind.LUT, [x.name], [ctx.output(node, x.layout)], attrs, node.name)
+
+
 CONVERTERS: dict[str, Callable[[_Context, onnx.NodeProto], Op]] = {
     "Conv": _conv,
     "Gemm": _gemm,
@@ -310,6 +332,7 @@ CONVERTERS: dict[str, Callable[[_Context, onnx.NodeProto], Op]] = {
     "Unsqueeze": _reshape,
     "Relu": _clamp,
     "Clip": _clamp,
+    **{op_type: _lut for op_type in LUT_DEFAULTS},
 }
 SUPPORTED_OPS = sorted(CONVERTERS) + ["QuantizeLinear", "DequantizeLinear", "Constant", "Identity"]
 

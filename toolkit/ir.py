@@ -48,6 +48,7 @@ class OpKind(str, Enum):
     CONCAT = "concat"
     RESHAPE = "reshape"      # byte-identical reshape (Reshape, Flatten, layout-only Transpose)
     CLAMP = "clamp"          # Relu / Clip left as a separate op
+    LUT = "lut"              # an elementwise activation, int8 -> int8 by a 256-entry table (golden.lut_table)
 
 
 @dataclass
@@ -109,7 +110,16 @@ class ClampAttrs:
     high: float
 
 
-Attrs = ConvAttrs | PoolAttrs | PadAttrs | ConcatAttrs | ClampAttrs | None
+@dataclass(frozen=True)
+class LutAttrs:
+    """The float function y = f(x) a LUT op tabulates: an ONNX activation and its attributes."""
+    func: str                          # Sigmoid, Tanh, HardSigmoid, HardSwish, LeakyRelu, PRelu
+    alpha: float = 0.0
+    beta: float = 0.0
+    slope: tuple[float, ...] = ()      # PRelu: one slope per channel (or one for all)
+
+
+Attrs = ConvAttrs | PoolAttrs | PadAttrs | ConcatAttrs | ClampAttrs | LutAttrs | None
 
 
 @dataclass

@@ -13,11 +13,12 @@ import numpy as np
 import onnx
 from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
                                       quantize_static)
+from onnxruntime.quantization.registry import QDQRegistry, QLinearOpsRegistry
 from tqdm import tqdm
 
 from .errors import ToolkitError
 from .cleanup import clean, upgrade_opset
-from .importer import SUPPORTED_OPS, read_model
+from .importer import LUT_DEFAULTS, SUPPORTED_OPS, read_model
 
 
 METHODS = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
@@ -47,6 +48,12 @@ class ImageCalibrationReader(CalibrationDataReader):
         self.index = 0
 
 
+# onnxruntime's own default set (its registries) plus the activations the engine runs as lookup
+# tables, which onnxruntime would otherwise leave in float between a DequantizeLinear and a
+# QuantizeLinear (HardSwish, Tanh, HardSigmoid, PRelu are in neither registry).
+OP_TYPES_TO_QUANTIZE = sorted(set(QLinearOpsRegistry) | set(QDQRegistry) | set(LUT_DEFAULTS))
+
+
 def quantize_model(float_path: str | Path, out_path: str | Path, calibration_inputs: np.ndarray,
                    input_name: str, method: str = "minmax", show_progress: bool = True) -> Path:
     """Quantize a float ONNX model to QDQ int8 (per-channel weights) using the given images.
@@ -69,5 +76,6 @@ def quantize_model(float_path: str | Path, out_path: str | Path, calibration_inp
                     quant_format=QuantFormat.QDQ, per_channel=True,
                     activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
                     calibrate_method=METHODS[method],
+                    op_types_to_quantize=OP_TYPES_TO_QUANTIZE,
                     extra_options={"ActivationSymmetric": False, "WeightSymmetric": True})
     return out_path

@@ -71,6 +71,8 @@ static eng_status run_kernel(const eng_op *op, const eng_ctx *ctx, const eng_ten
         return run_concat(op, ctx, in, out);
     case ENG_OP_REQUANT:
         return eng_requant_s8(ctx, (const eng_requant_params *)op->params, &in[0], out);
+    case ENG_OP_LUT:
+        return eng_lut_s8(ctx, (const eng_lut_params *)op->params, &in[0], out);
     }
     return ENG_ARG_ERROR;
 }

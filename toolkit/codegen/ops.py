@@ -17,10 +17,10 @@ from toolkit.codegen.cformat import c_array, c_float, c_init, c_pads
 C_KIND = {OpKind.CONV: "ENG_OP_CONV", OpKind.DEPTHWISE: "ENG_OP_DEPTHWISE", OpKind.FC: "ENG_OP_FC",
           OpKind.ADD: "ENG_OP_ADD", OpKind.MAXPOOL: "ENG_OP_MAXPOOL", OpKind.AVGPOOL: "ENG_OP_AVGPOOL",
           OpKind.PAD: "ENG_OP_PAD", OpKind.CONCAT: "ENG_OP_CONCAT", OpKind.RESHAPE: "ENG_OP_REQUANT",
-          OpKind.CLAMP: "ENG_OP_REQUANT"}
+          OpKind.CLAMP: "ENG_OP_REQUANT", OpKind.LUT: "ENG_OP_LUT"}
 
 # Kernels that may write their output over their input at the same address (elementwise).
-ALIAS_SAFE = frozenset({OpKind.ADD, OpKind.RESHAPE, OpKind.CLAMP})
+ALIAS_SAFE = frozenset({OpKind.ADD, OpKind.RESHAPE, OpKind.CLAMP, OpKind.LUT})
 # Ops with an in-place kernel that may write over its input when the two start a whole number of
 # pixels apart (NHWC, same channel count): depthwise through eng_depthwise_inplace_s8, which saves one
 # channel plane at a time in its scratch. Used where the plan aliased the op (and gave it that scratch).
@@ -120,6 +120,13 @@ def requant_data(g: Graph, op: Op, sym: str) -> OpData:
                                                "act_max": hi})
 
 
+def lut_data(g: Graph, op: Op, sym: str) -> OpData:
+    table = golden.lut_table(g, op)
+    text = c_array("int8_t", f"{sym}_table", table.ravel(), align=4)
+    params = _struct("eng_lut_params", sym, {"table": f"{sym}_table", "tables": len(table)})
+    return OpData(text + params.text, params.params)
+
+
 def concat_views(g: Graph, op: Op) -> tuple[int, list[tuple[int, int, int]], tuple[int, int, int]]:
     """(kernel axis, input views, output view) for eng_concat_s8 (see engine_kernels.h)."""
     y = g.tensors[op.outputs[0]]
@@ -148,7 +155,8 @@ def concat_data(g: Graph, op: Op, sym: str) -> OpData:
 
 OP_DATA = {OpKind.CONV: conv_data, OpKind.DEPTHWISE: conv_data, OpKind.FC: fc_data, OpKind.ADD: add_data,
            OpKind.MAXPOOL: maxpool_data, OpKind.AVGPOOL: avgpool_data, OpKind.PAD: pad_data,
-           OpKind.CONCAT: concat_data, OpKind.RESHAPE: requant_data, OpKind.CLAMP: requant_data}
+           OpKind.CONCAT: concat_data, OpKind.RESHAPE: requant_data, OpKind.CLAMP: requant_data,
+           OpKind.LUT: lut_data}
 
 
 def op_data(g: Graph, op: Op, sym: str) -> OpData:

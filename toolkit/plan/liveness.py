@@ -25,7 +25,7 @@ from toolkit.plan.memory import MemoryPlanner, make_planner
 from toolkit.plan.scratch import scratch_bytes
 
 IN_PLACE_KINDS = frozenset({OpKind.DEPTHWISE, OpKind.ADD})       # the `in_place` option
-ALWAYS_IN_PLACE = frozenset({OpKind.CLAMP, OpKind.RESHAPE})        # an elementwise pass, in place
+ALWAYS_IN_PLACE = frozenset({OpKind.CLAMP, OpKind.LUT, OpKind.RESHAPE})        # an elementwise pass, in place
 
 
 def act_bytes(t: Tensor) -> int:

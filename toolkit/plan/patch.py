@@ -56,7 +56,7 @@ def stage_output(graph: Graph, k: int) -> str:
 
 # Paper accounting counts these in place: depthwise (as MCUNet does); a standalone clamp is fused
 # into its producer on the MCU and a reshape is a view.
-PAPER_IN_PLACE = frozenset({OpKind.DEPTHWISE, OpKind.CLAMP, OpKind.RESHAPE})
+PAPER_IN_PLACE = frozenset({OpKind.DEPTHWISE, OpKind.CLAMP, OpKind.LUT, OpKind.RESHAPE})
 
 
 def paper_op_bytes(graph: Graph, op) -> int:

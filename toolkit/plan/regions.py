@@ -38,7 +38,7 @@ Region = tuple[int, int, int, int]
 
 # Ops that only look at a bounded spatial neighbourhood (a patch stage may contain only these).
 LOCAL_KINDS = frozenset({OpKind.CONV, OpKind.DEPTHWISE, OpKind.MAXPOOL, OpKind.ADD, OpKind.PAD,
-                         OpKind.CLAMP, OpKind.CONCAT})
+                         OpKind.CLAMP, OpKind.LUT, OpKind.CONCAT})
 
 
 @dataclass(frozen=True)

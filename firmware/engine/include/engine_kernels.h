@@ -94,6 +94,11 @@ typedef struct {
     int32_t act_min, act_max;
 } eng_requant_params;            /* reshape/clamp/concat part: y = clamp(requant(x)) */
 
+typedef struct {
+    const int8_t *table;         /* tables x 256: entry q + 128 is f's int8 output for input q */
+    int32_t tables;              /* 1, or one per channel (per-channel PRelu) */
+} eng_lut_params;                /* activations as lookup tables (toolkit/golden.py: lut_table) */
+
 /* Concatenation, one call per input: the input is requantized to the output's parameters and
  * written at `offset` along `axis` of the output (0 = h, 1 = w, 2 = c; the other two dims must
  * match). Channel concat of NHWC maps: axis 2. A RAW tensor of any rank concatenated along ONNX
@@ -153,6 +158,11 @@ eng_status eng_requant_s8(const eng_ctx *ctx, const eng_requant_params *params, 
                           eng_tensor *output);
 int32_t eng_requant_s8_scratch_size(const eng_requant_params *params, const eng_tensor *input,
                                     const eng_tensor *output);
+
+/* Elementwise table lookup of h*w*c values (an activation: sigmoid, hard-swish, PRelu...); with one
+ * table per channel, channel k of every pixel uses table k. Input and output may alias (in place). */
+eng_status eng_lut_s8(const eng_ctx *ctx, const eng_lut_params *params, const eng_tensor *input, eng_tensor *output);
+int32_t eng_lut_s8_scratch_size(const eng_lut_params *params, const eng_tensor *input, const eng_tensor *output);
 
 eng_status eng_concat_s8(const eng_ctx *ctx, const eng_concat_params *params, const eng_tensor *input,
                          eng_tensor *output);

@@ -24,7 +24,7 @@
 #include "engine_kernels.h"
 
 enum { OP_CONV = 1, OP_DEPTHWISE, OP_FC, OP_ADD, OP_MAXPOOL, OP_AVGPOOL, OP_PAD, OP_REQUANT, OP_CONCAT,
-       OP_DEPTHWISE_INPLACE };
+       OP_DEPTHWISE_INPLACE, OP_LUT };
 enum { N_INTS = 24, N_FLOATS = 4, MAX_ARRAYS = 40 };
 
 typedef struct {
@@ -344,6 +344,19 @@ static eng_status run_case(case_t *c, int8_t **out, int32_t *out_len)
             in.data = *out;
         }
         st = eng_requant_s8(&ctx, &p, &in, &o);
+        break;
+    }
+    case OP_LUT: {
+        /* ints: tables in_place | in hwc | out hwc; arrays: input, tables x 256 */
+        eng_lut_params p;
+        p.table = i8(c, 1);
+        p.tables = n[0];
+        eng_tensor in = tensor(i8(c, 0), n + 2), o = tensor(*out, n + 5);
+        if (n[1]) {
+            memcpy(*out, in.data, (size_t)*out_len);
+            in.data = *out;
+        }
+        st = eng_lut_s8(&ctx, &p, &in, &o);
         break;
     }
     case OP_CONCAT: {
