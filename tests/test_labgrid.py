@@ -14,7 +14,7 @@ import pytest
 
 from toolkit.hil.dut import boot, prepare
 from toolkit.report import golden_agreement
-from toolkit.targets import get_target
+from toolkit.targets import get_target, stop_process
 from toolkit.targets.emulator import free_port, listen, qemu_binary
 
 pytest.importorskip("labgrid")
@@ -30,12 +30,7 @@ def process(args: list[str], log: Path, env: dict):
         try:
             yield proc
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc, grace=10, terminate=True)
 
 
 def client(env: dict, *args: str) -> str:

@@ -113,8 +113,9 @@ def quantize(model, calibration, test, out, report_path, method, limit, test_lim
 @click.argument("model")
 def inspect(model):
     """Show MODEL's Graph: ops, shapes, MACs, quantization."""
+    from .importer import import_model
     model_path, _ = resolve_model(model)
-    g = load_graph(model_path)
+    g, cleaned = import_model(model_path)
     table = Table(title=f"{g.name}: {len(g.ops)} ops, {'int8' if g.float_inputs else 'float'}")
     for col in ("#", "op", "kind", "output shape (NHWC)", "MACs", "scale / zp"):
         table.add_column(col)
@@ -124,9 +125,7 @@ def inspect(model):
         table.add_row(str(i), op.name, op.kind.value, str(list(t.shape)), f"{macs(g, op):,}", q)
     Console().print(table)
     console.print(f"total MACs {sum(macs(g, op) for op in g.ops):,}")
-    from .cleanup import clean
-    from .importer import SUPPORTED_OPS, read_model
-    console.print(f"graph clean-up: {clean(read_model(model_path), set(SUPPORTED_OPS)).describe()}")
+    console.print(f"graph clean-up: {cleaned.describe()}")
 
 
 @cli.command()

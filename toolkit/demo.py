@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import heads, zoo
+from . import golden, heads, zoo
 from .build import REPO
 from .client import LinkError
 from .deploy import infer_image, measured_memory
@@ -65,8 +65,8 @@ def float_outputs(m: Int8Model, outs: dict[str, np.ndarray]) -> dict[str, np.nda
     result = {}
     for name, q in outs.items():
         t = m.g.tensors[name]
-        x = to_onnx_layout(q[None], t.layout)[0].astype(np.float64)
-        result[m.g.float_outputs.get(name, name)] = (x - t.zero_point) * t.scale
+        result[m.g.float_outputs.get(name, name)] = golden.dequantize(to_onnx_layout(q[None], t.layout)[0],
+                                                                      t.scale, t.zero_point)
     return result
 
 

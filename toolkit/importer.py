@@ -407,11 +407,17 @@ def _quant_params(ctx: _Context, node: onnx.NodeProto) -> tuple[np.ndarray, np.n
     return scale, zp
 
 
-def load_graph(path: str | Path) -> Graph:
-    """Import an ONNX model (float or QDQ int8) into the toolkit's Graph; a float model with ops
-    the converters do not take is cleaned first (toolkit/cleanup.py)."""
+def import_model(path: str | Path):
+    """An ONNX model (float or QDQ int8) as the toolkit's Graph, and what the clean-up did to it: a
+    float model with ops the converters do not take is cleaned first (toolkit/cleanup.py)."""
     from .cleanup import clean
-    return graph_from_model(clean(read_model(path), set(SUPPORTED_OPS)).model, Path(path).stem)
+    cleaned = clean(read_model(path), set(SUPPORTED_OPS))
+    return graph_from_model(cleaned.model, Path(path).stem), cleaned
+
+
+def load_graph(path: str | Path) -> Graph:
+    """Import an ONNX model (float or QDQ int8) into the toolkit's Graph."""
+    return import_model(path)[0]
 
 
 def graph_from_model(model: onnx.ModelProto, name: str) -> Graph:

@@ -5,6 +5,7 @@ reaches a board on a rack. All with the same `preflight()` and `session()`."""
 from __future__ import annotations
 
 import contextlib
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,29 @@ class Target:
 
     def session(self, program: Path) -> contextlib.AbstractContextManager[Client]:
         raise NotImplementedError
+
+    @contextlib.contextmanager
+    def handshake(self, link, port: str):
+        """The protocol client on an open link, once the board answers HELLO (within boot_timeout);
+        the link is closed on every way out."""
+        try:
+            client = Client(link, port)
+            client.hello(timeout=self.boot_timeout)
+            yield client
+        finally:
+            link.close()
+
+
+def stop_process(proc: subprocess.Popen, grace: float = 0.0, terminate: bool = False) -> None:
+    """End a child process: SIGTERM first when `terminate`, up to `grace` seconds to exit, then
+    SIGKILL; always reaped."""
+    if terminate and proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def get_target(board: str, emulate: bool = False, place: str | None = None) -> Target:

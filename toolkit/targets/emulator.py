@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from ..errors import ToolkitError
-from . import Target
+from . import Target, stop_process
 
 MACHINE = "mps2-an500"
 BOOT_TIMEOUT = 20.0
@@ -51,12 +51,6 @@ def _die_with_parent() -> None:
         pass
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
-
-
 def run_semihosted(elf: Path, args: str | None = None, timeout: float = 600) -> tuple[int, str]:
     """Run an image to its semihosting exit; (exit code, UART output). QEMU is killed on every path."""
     proc = subprocess.Popen(qemu_command(elf, args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -69,7 +63,7 @@ def run_semihosted(elf: Path, args: str | None = None, timeout: float = 600) -> 
         raise ToolkitError(f"QEMU ({elf.name}) did not exit within {timeout:.0f} s; last output:\n"
                            f"{out[-2000:]}") from None
     finally:
-        _stop(proc)
+        stop_process(proc)
     return proc.returncode, out
 
 
@@ -108,7 +102,7 @@ def serve(elf: Path, timeout: float = BOOT_TIMEOUT):
     finally:
         if link is not None:
             link.close()
-        _stop(proc)
+        stop_process(proc)
 
 
 @contextlib.contextmanager
@@ -132,7 +126,7 @@ def listen(elf: Path, timeout: float = BOOT_TIMEOUT):
             time.sleep(0.05)
         yield port
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 class EmulatorTarget(Target):
@@ -143,13 +137,10 @@ class EmulatorTarget(Target):
 
     @contextlib.contextmanager
     def session(self, program: Path):
-        from ..client import Client
-
         with serve(program, self.boot_timeout) as (proc, link, url):
             self.process = proc
             try:
-                client = Client(link, url)
-                client.hello(timeout=self.boot_timeout)
-                yield client
+                with self.handshake(link, url) as client:
+                    yield client
             finally:
                 self.process = None

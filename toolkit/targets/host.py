@@ -14,10 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..client import Client
 from ..errors import ToolkitError
 from ..ir import Graph
-from . import Target
+from . import Target, stop_process
 
 
 class PipeLink:
@@ -58,18 +57,11 @@ class HostTarget(Target):
     @contextlib.contextmanager
     def session(self, program: Path):
         proc = subprocess.Popen([str(program)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
-        link = PipeLink(proc)
         try:
-            client = Client(link, f"pipe:{program.name}[{proc.pid}]")
-            client.hello(timeout=self.boot_timeout)
-            yield client
+            with self.handshake(PipeLink(proc), f"pipe:{program.name}[{proc.pid}]") as client:
+                yield client
         finally:
-            link.close()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc, grace=5)   # the closed pipe ends it; a stuck one is killed
 
 
 # ---- the batch runner (env host: firmware/runner/host_main.c): files in, files out, no protocol.

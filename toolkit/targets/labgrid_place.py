@@ -15,7 +15,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..client import Client
 from ..errors import ToolkitError
 from . import Target
 
@@ -75,11 +74,7 @@ class LabgridTarget(Target):
         try:
             url, baud = place_serial_url(self.place, self.coordinator)
             link = serial.serial_for_url(url, baudrate=baud, timeout=0.2)
-            try:
-                client = Client(link, f"{url} (labgrid place {self.place})")
-                client.hello(timeout=self.boot_timeout)
+            with self.handshake(link, f"{url} (labgrid place {self.place})") as client:
                 yield client
-            finally:
-                link.close()
         finally:
             labgrid_client(self.place, "release", coordinator=self.coordinator)

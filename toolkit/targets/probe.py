@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..boards import Board
-from ..client import Client
 from ..errors import ToolkitError
 from . import Target
 
@@ -163,9 +162,5 @@ class ProbeTarget(Target):
         found = self.find()
         flash(program, found.probe.unique_id, self.target_name or pyocd_target(self.board, self.pack), self.pack)
         link = serial.serial_for_url(found.port.device, baudrate=self.board.uart_baud, timeout=0.2)
-        try:
-            client = Client(link, found.port.device)
-            client.hello(timeout=self.boot_timeout)
+        with self.handshake(link, found.port.device) as client:
             yield client
-        finally:
-            link.close()
