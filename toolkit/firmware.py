@@ -17,7 +17,7 @@ from .build import build, elf_sizes
 from .client import Client
 from .codegen import firmware_arena, generate
 from .errors import ToolkitError
-from .importer import load_graph
+from .importer import import_model, load_graph
 from .ir import Graph
 from .modelarg import preprocess_for, resolve_model
 from .plan import BudgetError, Plan, plan_graph
@@ -76,7 +76,7 @@ class Firmware:
 def int8_model(path: Path, sample, calibration: Path | None, out: Path, limit: int | None,
                preprocess: dict | None = None) -> Path:
     """The int8 QDQ model: `path` itself when already quantized, else quantize it into `out`."""
-    g = load_graph(path)
+    g, cleaned = import_model(path)
     if g.float_inputs:
         return path
     from .quantize import quantize_model
@@ -85,7 +85,7 @@ def int8_model(path: Path, sample, calibration: Path | None, out: Path, limit: i
     if calib_dir is None:
         raise ToolkitError("a float model needs calibration images: pass --calibration DIR")
     calib = load_images(Path(calib_dir), pp, limit, "calibration")
-    return quantize_model(path, out, calib.inputs, input_name, show_progress=False)
+    return quantize_model(cleaned.model, out, calib.inputs, input_name, show_progress=False)  # cleaned once
 
 
 def prepare_model(model: str, work: Path, calibration: Path | None = None, limit: int | None = None,

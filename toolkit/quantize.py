@@ -54,12 +54,12 @@ class ImageCalibrationReader(CalibrationDataReader):
 OP_TYPES_TO_QUANTIZE = sorted(set(QLinearOpsRegistry) | set(QDQRegistry) | set(LUT_DEFAULTS))
 
 
-def quantize_model(float_path: str | Path, out_path: str | Path, calibration_inputs: np.ndarray,
+def quantize_model(float_path: str | Path | onnx.ModelProto, out_path: str | Path, calibration_inputs: np.ndarray,
                    input_name: str, method: str = "minmax", show_progress: bool = True) -> Path:
     """Quantize a float ONNX model to QDQ int8 (per-channel weights) using the given images.
 
     calibration_inputs: float32 [N, C, H, W], already preprocessed."""
-    float_path, out_path = Path(float_path), Path(out_path)
+    out_path = Path(out_path)
     if len(calibration_inputs) == 0:
         raise ToolkitError("no calibration images: give --calibration a folder of images")
     if method not in METHODS:
@@ -67,7 +67,8 @@ def quantize_model(float_path: str | Path, out_path: str | Path, calibration_inp
     out_path.parent.mkdir(parents=True, exist_ok=True)
     # a model with ops the importer does not take (unfused BatchNormalization, shape subgraphs...)
     # is cleaned first (toolkit/cleanup.py), so that the QDQ model holds only ops the engine runs
-    model = upgrade_opset(clean(read_model(float_path), set(SUPPORTED_OPS)).model)
+    model = float_path if isinstance(float_path, onnx.ModelProto) else read_model(float_path)
+    model = upgrade_opset(clean(model, set(SUPPORTED_OPS)).model)
     reader = ImageCalibrationReader(input_name, calibration_inputs, show_progress)
     # onnxruntime logs a pre-processing hint at WARNING level on every call; the models here are
     # exported with constant folding already, so the hint is noise for our users.
