@@ -15,13 +15,15 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from toolkit import golden
+from toolkit import golden, qmath
+from toolkit.ops import spec
+from toolkit.ops.lut import lut_table
 from toolkit.ir import (ClampAttrs, ConcatAttrs, ConvAttrs, DType, Graph, Layout, LutAttrs, Op, OpKind, PadAttrs,
                         PoolAttrs, Tensor)
 
 F32 = np.float32
 OP_CODES = {"conv": 1, "depthwise": 2, "fc": 3, "add": 4, "maxpool": 5, "avgpool": 6, "pad": 7, "requant": 8,
-            "concat": 9, "depthwise_inplace": 10, "lut": 11}
+            "concat": 9, "depthwise_inplace": 10, "lut": 11, "mul": 12}
 N_INTS, N_FLOATS = 24, 4
 
 
@@ -89,7 +91,7 @@ def case_for_op(g: Graph, op: Op, acts: list[np.ndarray], want: np.ndarray, labe
     k = op.kind
     if k in (OpKind.CONV, OpKind.DEPTHWISE, OpKind.FC):
         tx, tw = tensors[op.inputs[0]], tensors[op.inputs[1]]
-        mult = golden.requant_multiplier(tx, tw, ty).astype(F32).reshape(-1)
+        mult = qmath.requant_multiplier(tx, tw, ty).astype(F32).reshape(-1)
         bias = tensors[op.inputs[2]].data.astype(np.int32) if len(op.inputs) > 2 else np.zeros(0, np.int32)
         want = np.clip(want, *act).astype(np.int8)
         arrays = [_i8(acts[0]), _i8(tw.data), bias.reshape(-1), mult, _i8(want)]
@@ -105,6 +107,10 @@ def case_for_op(g: Graph, op: Op, acts: list[np.ndarray], want: np.ndarray, labe
         ta, tb = tensors[op.inputs[0]], tensors[op.inputs[1]]
         ints = [_zp(ta), _zp(tb), _zp(ty), *_hwc(want.shape)]
         return Case("add", ints, [_scale(ta), _scale(tb), _scale(ty)], [_i8(acts[0]), _i8(acts[1]), _i8(want)], label)
+    if k == OpKind.MUL:
+        ta, tb = tensors[op.inputs[0]], tensors[op.inputs[1]]
+        ints = [_zp(ta), _zp(tb), _zp(ty), *_hwc(acts[0].shape), *_hwc(acts[1].shape)]
+        return Case("mul", ints, [_scale(ta), _scale(tb), _scale(ty)], [_i8(acts[0]), _i8(acts[1]), _i8(want)], label)
     tx = tensors[op.inputs[0]]
     q = [_scale(tx), _scale(ty)]
     if k == OpKind.MAXPOOL:
@@ -122,11 +128,11 @@ def case_for_op(g: Graph, op: Op, acts: list[np.ndarray], want: np.ndarray, labe
         ints = [t, l, b, r, cb, ca, _zp(tx), _zp(ty), *_hwc(acts[0].shape), *_hwc(want.shape)]
         return Case("pad", ints, q, [_i8(acts[0]), _i8(want)], label)
     if k in (OpKind.RESHAPE, OpKind.CLAMP):
-        lo, hi = (-128, 127) if k == OpKind.RESHAPE else golden.clamp_bounds(ty, op.attrs.low, op.attrs.high)
+        lo, hi = (-128, 127) if k == OpKind.RESHAPE else qmath.clamp_bounds(ty, op.attrs.low, op.attrs.high)
         ints = [_zp(tx), _zp(ty), lo, hi, 0, *_hwc(acts[0].shape), *_hwc(want.shape)]  # 0: separate output
         return Case("requant", ints, q, [_i8(acts[0]), _i8(want)], label)
     if k == OpKind.LUT:
-        table = golden.lut_table(SimpleNamespace(tensors=tensors), op)
+        table = lut_table(SimpleNamespace(tensors=tensors), op)
         ints = [len(table), 0, *_hwc(acts[0].shape), *_hwc(want.shape)]  # 0: separate output
         return Case("lut", ints, [], [_i8(acts[0]), _i8(table), _i8(want)], label)
     if k == OpKind.CONCAT:
@@ -204,7 +210,7 @@ def tile_cases(g: Graph, values: dict[str, np.ndarray], max_cases: int = 40) -> 
             iy1, ix1 = iy0 + (th - 1) * sh + (kh - 1) * dh + 1, ix0 + (tw - 1) * sw + (kw - 1) * dw + 1
             pads = (max(0, -iy0), max(0, -ix0), max(0, iy1 - x.shape[1]), max(0, ix1 - x.shape[2]))
             patch = x[:, max(0, iy0):min(iy1, x.shape[1]), max(0, ix0):min(ix1, x.shape[2]), :]
-            want = golden.KERNELS[op.kind](g, op, patch, out_hw=(th, tw), pads=pads)
+            want = spec(op.kind).golden(g, op, patch, out_hw=(th, tw), pads=pads)
             full = values[op.outputs[0]][:, y0:y0 + th, x0:x0 + tw, :]
             assert np.array_equal(want, full), op.name  # golden patch == slice of the full layer
             cases.append(case_for_op(g, op, [patch], want, f"{op.name} tile {y0},{x0}", out_hw=(th, tw), pads=pads))
@@ -258,7 +264,7 @@ def conv_case(rng, kind, hw, cin, cout, kernel, stride, dilation, pads, out_hw=N
         inputs.append("b")
     op = Op("op", kind, inputs, ["y"], ConvAttrs((kh, kw), (sh, sw), (t, l, b, r), (dh, dw)))
     xs = _rand_i8(rng, (1, h, w, cin), extreme)
-    fn = golden.conv if kind == OpKind.CONV else golden.depthwise
+    fn = spec(kind).golden
     want = fn(g, op, xs, out_hw=tuple(out_hw), pads=(t, l, b, r))
     return case_for_op(g, op, [xs], want, label or f"{kind.value} {hw}x{cin}->{cout} k{kernel} s{stride} "
                        f"d{dilation} p{pads} o{out_hw}", act=act)
@@ -276,7 +282,7 @@ def fc_case(rng, k, n, bias=True, act=(-128, 127), extreme=False) -> Case:
         inputs.append("b")
     op = Op("op", OpKind.FC, inputs, ["y"])
     xs = _rand_i8(rng, (1, k), extreme)
-    return case_for_op(g, op, [xs], golden.fully_connected(g, op, xs), f"fc {k}->{n}", act=act)
+    return case_for_op(g, op, [xs], spec(OpKind.FC).golden(g, op, xs), f"fc {k}->{n}", act=act)
 
 
 def simple_case(rng, kind, in_shapes, out_shape, attrs=None, scales=None, label="") -> Case:
@@ -293,7 +299,7 @@ def simple_case(rng, kind, in_shapes, out_shape, attrs=None, scales=None, label=
                                 g.tensors["x0"].zero_point)
     op = Op("op", kind, names, ["y"], attrs)
     xs = [_rand_i8(rng, s) for s in in_shapes]
-    want = golden.KERNELS[kind](g, op, *xs)
+    want = spec(kind).golden(g, op, *xs)
     return case_for_op(g, op, xs, want, label or f"{kind.value} {in_shapes}->{out_shape}")
 
 
@@ -347,8 +353,14 @@ def synthetic_cases(seed: int = 1234) -> list[Case]:
         cases.append(simple_case(rng, OpKind.ADD, [shape, shape], shape))
     cases.append(simple_case(rng, OpKind.ADD, [(1, 3, 3, 8)] * 2, (1, 3, 3, 8), scales=[0.02, 0.02, 0.04],
                              label="add ties"))
+    for a, b in [((1, 7, 5, 3), (1, 7, 5, 3)), ((1, 1, 1, 1), (1, 1, 1, 1)), ((1, 6, 4, 16), (1, 1, 1, 16)),
+                 ((1, 1, 1, 5), (1, 1, 1, 5)), ((1, 3, 2, 7), (1, 1, 1, 7))]:
+        cases.append(simple_case(rng, OpKind.MUL, [a, b], a, label=f"mul {a} x {b}"))
+    cases.append(simple_case(rng, OpKind.MUL, [(1, 3, 3, 8)] * 2, (1, 3, 3, 8), scales=[0.5, 0.25, 0.125],
+                             label="mul ties"))
     for k, s, p, hw in [((2, 2), (2, 2), (0, 0, 0, 0), (8, 8)), ((3, 3), (2, 2), (1, 1, 1, 1), (9, 9)),
-                        ((3, 3), (1, 1), (0, 1, 2, 0), (5, 6)), ((2, 3), (1, 2), (1, 0, 0, 1), (6, 7))]:
+                        ((3, 3), (1, 1), (0, 1, 2, 0), (5, 6)), ((2, 3), (1, 2), (1, 0, 0, 1), (6, 7)),
+                        ((7, 5), (1, 1), (0, 0, 0, 0), (7, 5))]:  # the last: GlobalMaxPool
         ho = (hw[0] + p[0] + p[2] - k[0]) // s[0] + 1
         wo = (hw[1] + p[1] + p[3] - k[1]) // s[1] + 1
         for sc in ("same", None):
@@ -369,10 +381,14 @@ def synthetic_cases(seed: int = 1234) -> list[Case]:
             cases.append(simple_case(rng, OpKind.CLAMP, [(1, 5, 5, 4)], (1, 5, 5, 4), ClampAttrs(lo, hi),
                                      scales=[None, sc], label=f"clamp [{lo},{hi}] {sc or 'requant'}"))
     for attrs in [LutAttrs("Sigmoid"), LutAttrs("Tanh"), LutAttrs("HardSigmoid", 0.2, 0.5), LutAttrs("HardSwish"),
-                  LutAttrs("LeakyRelu", 0.1), LutAttrs("PRelu", slope=(0.25,)),
-                  LutAttrs("PRelu", slope=(0.1, -0.5, 0.0, 1.5, 0.3, 0.02, 0.7))]:
+                  LutAttrs("LeakyRelu", 0.1), LutAttrs("PRelu", values=(0.25,)),
+                  LutAttrs("PRelu", values=(0.1, -0.5, 0.0, 1.5, 0.3, 0.02, 0.7)),
+                  LutAttrs("Add", values=(3.0,)), LutAttrs("Sub", values=(0.5, -1.0, 2.0, 0.0, 1.5, -3.0, 0.25)),
+                  LutAttrs("Sub", values=(1.0,), reverse=True), LutAttrs("Mul", values=(-0.7,)),
+                  LutAttrs("Mul", values=(0.5, 2.0, -1.0, 0.0, 3.0, 0.1, 1.0)), LutAttrs("Div", values=(6.0,)),
+                  LutAttrs("Div", values=(1.0,), reverse=True)]:
         cases.append(simple_case(rng, OpKind.LUT, [(1, 5, 3, 7)], (1, 5, 3, 7), attrs,
-                                 label=f"lut {attrs.func}{len(attrs.slope) if attrs.slope else ''}"))
+                                 label=f"lut {attrs.func}{'r' if attrs.reverse else ''}{len(attrs.values) if attrs.values else ''}"))
     cases += [in_place(c) for c in cases if c.op in ("requant", "lut")]  # the same calls, output over input
     for axis, shapes in [(3, [(1, 4, 5, 3), (1, 4, 5, 6)]), (3, [(1, 2, 2, 1), (1, 2, 2, 7), (1, 2, 2, 4)]),
                          (1, [(1, 2, 5, 3), (1, 4, 5, 3)]), (2, [(1, 3, 1, 2), (1, 3, 4, 2)])]:

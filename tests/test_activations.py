@@ -14,6 +14,7 @@ import pytest
 from toolkit import golden, zoo
 from toolkit.importer import load_graph
 from toolkit.ir import OpKind
+from toolkit.ops.lut import lut_table
 from toolkit.reference import layer_conformance
 
 torch = pytest.importorskip("torch")
@@ -73,7 +74,7 @@ def test_activations_run_per_layer_bit_exact_and_like_onnxruntime(work):
     luts = [op for op in g.ops if op.kind == OpKind.LUT]
     assert {op.attrs.func for op in luts} == FUNCS
     prelu = next(op for op in luts if op.attrs.func == "PRelu")
-    assert len(prelu.attrs.slope) == 8 and golden.lut_table(g, prelu).shape == (8, 256)
+    assert len(prelu.attrs.values) == 8 and lut_table(g, prelu).shape == (8, 256)
     x = zoo.load_image_set(work / "test", zoo.Preprocess(32, 32, 3, (0.5,) * 3, (0.5,) * 3)).inputs
     conf = layer_conformance(onnx.load(qpath), g, golden.quantize_inputs(g, {"input": x}))
     for row in conf["per_layer"]:

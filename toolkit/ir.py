@@ -42,13 +42,14 @@ class OpKind(str, Enum):
     DEPTHWISE = "depthwise"  # depthwise 2-D convolution, channel multiplier 1
     FC = "fc"                # fully connected (Gemm / MatMul)
     ADD = "add"              # elementwise add of two tensors of the same shape
+    MUL = "mul"              # elementwise product of two maps, or of a map by a per-channel vector
     MAXPOOL = "maxpool"
     AVGPOOL = "avgpool"      # global average pooling
     PAD = "pad"              # constant padding (value = real 0)
     CONCAT = "concat"
     RESHAPE = "reshape"      # byte-identical reshape (Reshape, Flatten, layout-only Transpose)
     CLAMP = "clamp"          # Relu / Clip left as a separate op
-    LUT = "lut"              # an elementwise activation, int8 -> int8 by a 256-entry table (golden.lut_table)
+    LUT = "lut"              # an elementwise function of one tensor, int8 -> int8 by 256-entry tables (ops/lut.py)
 
 
 @dataclass
@@ -112,11 +113,13 @@ class ClampAttrs:
 
 @dataclass(frozen=True)
 class LutAttrs:
-    """The float function y = f(x) a LUT op tabulates: an ONNX activation and its attributes."""
-    func: str                          # Sigmoid, Tanh, HardSigmoid, HardSwish, LeakyRelu, PRelu
+    """The float function y = f(x) a LUT op tabulates: an ONNX activation and its attributes, or an
+    arithmetic op with a constant operand."""
+    func: str                          # Sigmoid, Tanh, HardSigmoid, HardSwish, LeakyRelu, PRelu, Add, Sub, Mul, Div
     alpha: float = 0.0
     beta: float = 0.0
-    slope: tuple[float, ...] = ()      # PRelu: one slope per channel (or one for all)
+    values: tuple[float, ...] = ()     # PRelu's slope or the constant operand: one per channel, or one for all
+    reverse: bool = False              # the constant is the left operand (c - x, c / x)
 
 
 Attrs = ConvAttrs | PoolAttrs | PadAttrs | ConcatAttrs | ClampAttrs | LutAttrs | None

@@ -18,7 +18,8 @@ from tqdm import tqdm
 
 from .errors import ToolkitError
 from .cleanup import clean, upgrade_opset
-from .importer import LUT_DEFAULTS, SUPPORTED_OPS, read_model
+from .importer import SUPPORTED_OPS, read_model
+from .ops import SPECS
 
 
 METHODS = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
@@ -51,7 +52,8 @@ class ImageCalibrationReader(CalibrationDataReader):
 # onnxruntime's own default set (its registries) plus the activations the engine runs as lookup
 # tables, which onnxruntime would otherwise leave in float between a DequantizeLinear and a
 # QuantizeLinear (HardSwish, Tanh, HardSigmoid, PRelu are in neither registry).
-OP_TYPES_TO_QUANTIZE = sorted(set(QLinearOpsRegistry) | set(QDQRegistry) | set(LUT_DEFAULTS))
+OP_TYPES_TO_QUANTIZE = sorted(set(QLinearOpsRegistry) | set(QDQRegistry)
+                              | {t for s in SPECS.values() for t in s.quantize_types})
 
 
 def quantize_model(float_path: str | Path | onnx.ModelProto, out_path: str | Path, calibration_inputs: np.ndarray,

@@ -73,6 +73,8 @@ static eng_status run_kernel(const eng_op *op, const eng_ctx *ctx, const eng_ten
         return eng_requant_s8(ctx, (const eng_requant_params *)op->params, &in[0], out);
     case ENG_OP_LUT:
         return eng_lut_s8(ctx, (const eng_lut_params *)op->params, &in[0], out);
+    case ENG_OP_MUL:
+        return eng_mul_s8(ctx, (const eng_mul_params *)op->params, &in[0], &in[1], out);
     }
     return ENG_ARG_ERROR;
 }

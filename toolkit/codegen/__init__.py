@@ -5,6 +5,13 @@ model is data (op table, patch table, weights, quantization parameters); the exe
 firmware/engine/executor.c interprets it. `golden_plan.run_plan` is the numpy reference of the
 same schedule.
 """
-from toolkit.codegen.model import firmware_arena, generate
-
 __all__ = ["generate", "firmware_arena"]
+
+
+def __getattr__(name: str):
+    # Lazy, so that the op modules (toolkit/ops/) can use codegen.params and codegen.cformat
+    # without importing the generator, which itself needs the op registry.
+    if name in __all__:
+        from toolkit.codegen import model
+        return getattr(model, name)
+    raise AttributeError(f"module 'toolkit.codegen' has no attribute {name!r}")

@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from toolkit import golden
-from toolkit.ir import Graph, Op, OpKind
+from toolkit.ir import Graph, Op
+from toolkit.ops import spec
 from toolkit.plan.regions import OpRegion, Region, TileRegions
 from toolkit.plan.schema import Plan
 
@@ -27,15 +28,12 @@ def _slice(held: np.ndarray, held_region: Region, region: Region) -> np.ndarray:
 
 def run_tile_op(g: Graph, op: Op, r: OpRegion, xs: list[np.ndarray]) -> np.ndarray:
     """One stage op on region slices `xs`, with the region's own padding (top, left, bottom, right)."""
+    s = spec(op.kind)
+    if s.tile_golden is None:
+        return s.golden(g, op, *xs)
     out_hw = (r.output[1] - r.output[0], r.output[3] - r.output[2])
     pads = r.inputs[0].pad if r.inputs else (0, 0, 0, 0)
-    if op.kind in (OpKind.CONV, OpKind.DEPTHWISE, OpKind.MAXPOOL):
-        return golden.KERNELS[op.kind](g, op, xs[0], out_hw=out_hw, pads=pads)
-    if op.kind == OpKind.PAD:
-        top, left, bottom, right = pads
-        widths = ((0, 0), (top, bottom), (left, right), tuple(op.attrs.pads[3]))
-        return golden.pad(g, op, xs[0], pads=widths)
-    return golden.KERNELS[op.kind](g, op, *xs)
+    return s.tile_golden(g, op, xs, out_hw, pads)
 
 
 def run_tile(g: Graph, ops: dict[str, Op], tile: TileRegions, values: dict[str, np.ndarray],

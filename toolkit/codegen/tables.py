@@ -20,8 +20,10 @@ from toolkit.errors import UnsupportedModelError
 from toolkit.ir import Graph, Op
 from toolkit.plan.schema import Plan
 from toolkit.codegen.cformat import c_comment, c_init, c_pads, c_string
-from toolkit.codegen.ops import ALIAS_SAFE, ALIAS_SAFE_PIXELS, C_KIND, OpData, io_views
-from toolkit.plan.scratch import depthwise_inplace_scratch
+from toolkit.codegen.ops import io_views
+from toolkit.codegen.params import OpData
+from toolkit.ops import spec
+from toolkit.ops.conv import depthwise_inplace_scratch
 
 
 MAX_INPUTS = 8  # ENG_MAX_INPUTS in firmware/engine/executor.c
@@ -65,13 +67,13 @@ def needs_copy(op: Op, src: int, src_bytes: int, dst: int, dst_bytes: int, pixel
         return False
     if pixel and (src - dst) % pixel == 0:
         return False
-    return not (op.kind in ALIAS_SAFE and src == dst and src_bytes == dst_bytes)
+    return not (spec(op.kind).alias_safe and src == dst and src_bytes == dst_bytes)
 
 
 def in_place_kernel(g: Graph, op: Op, lay: ArenaLayout) -> bool:
     """Whether `op` runs its in-place kernel: the plan aliased its output onto its input (same
     offset in the same arena) and gave it the kernel's scratch."""
-    if op.kind not in ALIAS_SAFE_PIXELS:
+    if spec(op.kind).in_place_kernel is None:
         return False
     x, y = g.activations(op)[0].name, op.outputs[0]
     sc = lay.scratch.get(op.name, [0, 0])[1]
@@ -110,7 +112,7 @@ def layer_entry(g: Graph, op: Op, sym: str, data: OpData, lay: ArenaLayout, stag
     text = f"static const eng_buf {sym}_inputs[{len(ins)}] = {{" + ", ".join(
         c_buf(o, v) for o, v in zip(offs, ins)) + "};\n"
     sc = lay.scratch.get(op.name, [0, 0])
-    entry = c_init({"kind": ALIAS_SAFE_PIXELS[op.kind] if inplace else C_KIND[op.kind], "name": c_string(op.name), "params": data.params,
+    entry = c_init({"kind": spec(op.kind).in_place_kernel if inplace else spec(op.kind).c_kind, "name": c_string(op.name), "params": data.params,
                     "filter": data.filter, "bias": data.bias, "n_inputs": len(ins), "inputs": f"{sym}_inputs",
                     "output": c_buf(out_off, out), "scratch_offset": sc[0], "scratch_size": sc[1],
                     "gather_input": gather})

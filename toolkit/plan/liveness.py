@@ -5,12 +5,10 @@ that produces it (step 0 for tensors that already exist, e.g. the graph input) t
 that reads it, inclusive; graph outputs stay alive to the last step (the firmware reads them
 after inference). A skip connection is therefore alive until its Add.
 
-In place: an op of kind depthwise or add (when `in_place`), clamp or reshape (always: the engine
-runs both as one elementwise requantize-and-clamp pass, eng_requant_s8, that may write over its
-input; TFLM aliases both too) writes its
-output over one of its inputs when that input (with everything already aliased to it) dies at
-this op. Aliased tensors
-share one buffer of the larger size. Scratch (`scratch_bytes`) is a buffer alive for one step; an
+In place (each op's OpSpec.in_place): an op writes its output over one of its inputs when that
+input (with everything already aliased to it) dies at this op: elementwise passes (clamp, reshape,
+table activations) always, depthwise and add when the plan asks for in-place ops (TFLM aliases the
+elementwise ones too). Aliased tensors share one buffer of the larger size. Scratch (`scratch_bytes`) is a buffer alive for one step; an
 aliased depthwise gets the scratch of the in-place kernel (one input channel plane, H * W bytes).
 
 Sizes are the int8 deployment's: one byte per element whatever the Graph's float dtype, four for
@@ -20,12 +18,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from toolkit.ir import DType, Graph, Op, OpKind, Tensor
+from toolkit.ir import DType, Graph, Op, Tensor
+from toolkit.ops import InPlace, spec
 from toolkit.plan.memory import MemoryPlanner, make_planner
 from toolkit.plan.scratch import scratch_bytes
 
-IN_PLACE_KINDS = frozenset({OpKind.DEPTHWISE, OpKind.ADD})       # the `in_place` option
-ALWAYS_IN_PLACE = frozenset({OpKind.CLAMP, OpKind.LUT, OpKind.RESHAPE})        # an elementwise pass, in place
 
 
 def act_bytes(t: Tensor) -> int:
@@ -115,7 +112,8 @@ def build_buffers(graph: Graph, ops: list[Op], sizes: dict[str, int], external: 
             buffer_for(t)
         out = op.outputs[0]
         aliased = None
-        if (op.kind in ALWAYS_IN_PLACE or in_place and op.kind in IN_PLACE_KINDS) and out not in external:
+        rule = spec(op.kind).in_place
+        if (rule == InPlace.ALWAYS or in_place and rule == InPlace.OPTION) and out not in external:
             for t in ins:
                 b = groups[group_of[t]]
                 if b.last == step and out not in group_of:

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from toolkit.ir import Graph, OpKind, macs
+from toolkit.ir import Graph, macs
+from toolkit.ops import spec
 from toolkit.plan.liveness import Buffer, Placement, act_bytes, activation_inputs, build_buffers, place
 from toolkit.plan.regions import AxisWalk, TileRegions, WalkCache, axis_walk, combine, local_reason, split_even
 
@@ -54,15 +55,10 @@ def stage_output(graph: Graph, k: int) -> str:
     return next(t for op in graph.ops[k + 1:] for t in activation_inputs(graph, op) if t in produced)
 
 
-# Paper accounting counts these in place: depthwise (as MCUNet does); a standalone clamp is fused
-# into its producer on the MCU and a reshape is a view.
-PAPER_IN_PLACE = frozenset({OpKind.DEPTHWISE, OpKind.CLAMP, OpKind.LUT, OpKind.RESHAPE})
-
-
 def paper_op_bytes(graph: Graph, op) -> int:
     ins = sum(act_bytes(graph.tensors[t]) for t in activation_inputs(graph, op))
     out = sum(act_bytes(graph.tensors[t]) for t in op.outputs)
-    return max(ins, out) if op.kind in PAPER_IN_PLACE else ins + out
+    return max(ins, out) if spec(op.kind).paper_in_place else ins + out
 
 
 @dataclass
@@ -127,7 +123,7 @@ def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool =
         stage_macs.append(int(hs[o].sum() * ws[o].sum() * per_px))
         ins = sum(np.outer(hs[t], ws[t]) * chans[t] for t in cache.acts[op.name])
         outs = 0 if o == out else np.outer(hs[o], ws[o]) * chans[o]
-        per_tile = np.maximum(ins, outs) if op.kind in PAPER_IN_PLACE else ins + outs
+        per_tile = np.maximum(ins, outs) if spec(op.kind).paper_in_place else ins + outs
         paper.append(int(np.max(per_tile)) + out_bytes)
 
     patch = place(build_buffers(graph, ops, tile_bytes, frozenset(external), in_place, acts=cache.acts),

@@ -30,45 +30,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from toolkit.ir import Graph, Op, OpKind
+from toolkit.ir import Graph, Op
+from toolkit.ops import Window, spec
 from toolkit.plan.liveness import act_bytes, activation_inputs
 
 Range = tuple[int, int]
 Region = tuple[int, int, int, int]
 
-# Ops that only look at a bounded spatial neighbourhood (a patch stage may contain only these).
-LOCAL_KINDS = frozenset({OpKind.CONV, OpKind.DEPTHWISE, OpKind.MAXPOOL, OpKind.ADD, OpKind.PAD,
-                         OpKind.CLAMP, OpKind.LUT, OpKind.CONCAT})
-
-
-@dataclass(frozen=True)
-class Window:
-    kernel: int = 1
-    stride: int = 1
-    dilation: int = 1
-    pad_before: int = 0
-
-
 def window(op: Op, axis: int) -> Window:
     """The 1-D sliding window of `op` along IR axis 1 (rows) or 2 (columns)."""
-    a = axis - 1
-    if op.kind in (OpKind.CONV, OpKind.DEPTHWISE):
-        at = op.attrs
-        return Window(at.kernel[a], at.stride[a], at.dilation[a], at.pads[a])
-    if op.kind == OpKind.MAXPOOL:
-        at = op.attrs
-        return Window(at.kernel[a], at.stride[a], 1, at.pads[a])
-    if op.kind == OpKind.PAD:
-        return Window(1, 1, 1, op.attrs.pads[axis][0])
-    return Window()
+    return spec(op.kind).window(op, axis)
 
 
 def local_reason(graph: Graph, op: Op) -> str | None:
     """Why `op` cannot run patch by patch, or None if it can."""
-    if op.kind not in LOCAL_KINDS:
+    s = spec(op.kind)
+    if not s.local:
         return f"{op.name} ({op.kind.value}) is not spatially local"
-    if op.kind == OpKind.CONCAT and op.attrs.axis != 3:
-        return f"{op.name} concatenates along axis {op.attrs.axis}, not channels"
+    reason = s.local_check(graph, op)
+    if reason:
+        return reason
     for t in activation_inputs(graph, op) + op.outputs:
         if len(graph.tensors[t].shape) != 4:
             return f"{op.name} has a non-NHWC tensor {t}"
@@ -157,7 +138,7 @@ def combine(graph: Graph, stage_ops: list[Op], rows: AxisWalk, cols: AxisWalk, o
     for op in stage_ops:
         if op.name not in rows.reads:
             continue
-        pad_value = "min" if op.kind == OpKind.MAXPOOL else "zero_point"
+        pad_value = spec(op.kind).pad_value
         ins = [InputRegion(t, (*r[0], *c[0]), (r[1], c[1], r[2], c[2]), pad_value)
                for t, r, c in zip(activation_inputs(graph, op), rows.reads[op.name], cols.reads[op.name])]
         ops.append(OpRegion(op.name, tensors[op.outputs[0]], ins))
@@ -180,7 +161,7 @@ def receptive_fields(graph: Graph) -> dict[str, int]:
         if not ins:
             continue
         field_, jump = max(ins)
-        if op.kind in LOCAL_KINDS or op.kind == OpKind.CLAMP:
+        if spec(op.kind).local:
             win = window(op, 1)
             field_, jump = field_ + (win.kernel - 1) * win.dilation * jump, jump * win.stride
         else:

@@ -74,6 +74,10 @@ typedef struct {
 } eng_add_params;
 
 typedef struct {
+    eng_qparam input1, input2, output;
+} eng_mul_params;
+
+typedef struct {
     int16_t kernel_h, kernel_w, stride_h, stride_w;
     eng_pads pads;
     eng_qparam input, output;    /* requantize after the max when they differ */
@@ -136,6 +140,12 @@ int32_t eng_fc_s8_scratch_size(const eng_fc_params *params, const eng_tensor *in
 eng_status eng_add_s8(const eng_ctx *ctx, const eng_add_params *params, const eng_tensor *input1,
                       const eng_tensor *input2, eng_tensor *output);
 int32_t eng_add_s8_scratch_size(const eng_add_params *params, const eng_tensor *input, const eng_tensor *output);
+
+/* input1 and output have the same shape; input2 has it too, or is a 1 x 1 x C vector scaling each
+ * channel (squeeze-and-excitation). */
+eng_status eng_mul_s8(const eng_ctx *ctx, const eng_mul_params *params, const eng_tensor *input1,
+                      const eng_tensor *input2, eng_tensor *output);
+int32_t eng_mul_s8_scratch_size(const eng_mul_params *params, const eng_tensor *input, const eng_tensor *output);
 
 eng_status eng_maxpool_s8(const eng_ctx *ctx, const eng_maxpool_params *params, const eng_tensor *input,
                           eng_tensor *output);

@@ -24,7 +24,7 @@
 #include "engine_kernels.h"
 
 enum { OP_CONV = 1, OP_DEPTHWISE, OP_FC, OP_ADD, OP_MAXPOOL, OP_AVGPOOL, OP_PAD, OP_REQUANT, OP_CONCAT,
-       OP_DEPTHWISE_INPLACE, OP_LUT };
+       OP_DEPTHWISE_INPLACE, OP_LUT, OP_MUL };
 enum { N_INTS = 24, N_FLOATS = 4, MAX_ARRAYS = 40 };
 
 typedef struct {
@@ -294,6 +294,16 @@ static eng_status run_case(case_t *c, int8_t **out, int32_t *out_len)
         p.output = qp(n[2], fl[2]);
         eng_tensor a = tensor(i8(c, 0), n + 3), b = tensor(i8(c, 1), n + 3), o = tensor(*out, n + 3);
         st = eng_add_s8(&ctx, &p, &a, &b, &o);
+        break;
+    }
+    case OP_MUL: {
+        /* ints: zp1 zp2 zpo | in1 hwc | in2 hwc (the same, or 1 1 C); floats: s1 s2 so; arrays: in1, in2, expected */
+        eng_mul_params p;
+        p.input1 = qp(n[0], fl[0]);
+        p.input2 = qp(n[1], fl[1]);
+        p.output = qp(n[2], fl[2]);
+        eng_tensor a = tensor(i8(c, 0), n + 3), b = tensor(i8(c, 1), n + 6), o = tensor(*out, n + 3);
+        st = eng_mul_s8(&ctx, &p, &a, &b, &o);
         break;
     }
     case OP_MAXPOOL: {

@@ -1,0 +1,23 @@
+"""Ops defined once: one module per op (or family of ops sharing a kernel), each giving an OpSpec
+(toolkit/ops/spec.py) with its ONNX converter, golden kernel, planner rules and C data packer.
+Adding an op is one module here, one registration below, one C kernel file and one executor case;
+tests/test_op_coverage.py checks every registered kind against every stage."""
+from __future__ import annotations
+
+from toolkit.ir import OpKind
+from toolkit.ops import arith, concat, conv, fc, lut, pad, pool, requant
+from toolkit.ops.spec import InPlace, OpSpec, Window
+
+SPECS: dict[OpKind, OpSpec] = {s.kind: s for s in (
+    conv.CONV, conv.DEPTHWISE, fc.FC, arith.ADD, arith.MUL, pool.MAXPOOL, pool.AVGPOOL, pad.PAD, concat.CONCAT,
+    requant.RESHAPE, requant.CLAMP, lut.LUT)}
+
+# ONNX op type -> converter; QDQ, Constant and Identity nodes are handled by the importer itself.
+CONVERTERS = {op_type: convert for s in SPECS.values() for op_type, convert in s.onnx.items()}
+
+
+def spec(kind: OpKind) -> OpSpec:
+    return SPECS[kind]
+
+
+__all__ = ["SPECS", "CONVERTERS", "InPlace", "OpSpec", "Window", "spec"]

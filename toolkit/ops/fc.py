@@ -1,0 +1,56 @@
+"""Fully connected (Gemm, MatMul) on a [1, K] input, weights stored [out, in]."""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+
+from toolkit import qmath
+from toolkit.codegen.cformat import c_init
+from toolkit.codegen.params import OpData, weights
+from toolkit.errors import UnsupportedModelError
+from toolkit.ir import Graph, Layout, Op, OpKind
+from toolkit.ops.convert import Context
+from toolkit.ops.spec import OpSpec
+
+
+def convert(ctx: Context, node: onnx.NodeProto) -> Op:
+    x = ctx.activation(node.input[0])
+    if len(x.shape) != 2 or x.shape[0] != 1:
+        raise UnsupportedModelError(f"node '{node.name}' ({node.op_type}): input must be [1, K], "
+                                    f"got {list(x.shape)}")
+    wname, w, wq = ctx.weight(node.input[1], node)
+    if node.op_type == "Gemm":
+        if ctx.attr(node, "alpha", 1.0) != 1.0 or ctx.attr(node, "beta", 1.0) != 1.0 or ctx.attr(node, "transA", 0):
+            raise UnsupportedModelError(f"node '{node.name}' (Gemm): only alpha=beta=1, transA=0 is supported")
+        trans_b = ctx.attr(node, "transB", 0)
+    else:
+        trans_b = 0
+    data = np.ascontiguousarray(w if trans_b else w.T)
+    if wq is not None and not trans_b:
+        raise UnsupportedModelError(f"node '{node.name}': quantized weights must be stored [out, in] (transB=1)")
+    ctx.add_const(wname, data, wq)
+    inputs = [x.name, wname]
+    if len(node.input) > 2 and node.input[2]:
+        bname, b, bq = ctx.weight(node.input[2], node)
+        ctx.add_const(bname, b.reshape(-1), bq)
+        inputs.append(bname)
+    return Op(node.name, OpKind.FC, inputs, [ctx.output(node, Layout.RAW)], None, node.name)
+
+
+def fully_connected(g: Graph, op: Op, x: np.ndarray) -> np.ndarray:
+    tx, tw, ty = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
+    xs = x.reshape(x.shape[0], -1).astype(np.float64) - int(tx.zero_point)
+    acc = np.rint(xs @ tw.data.astype(np.float64).T).astype(np.int64) + qmath.bias(g, op, tw.shape[0])
+    return qmath.requant_acc(acc, qmath.requant_multiplier(tx, tw, ty), ty)
+
+
+def c_data(g: Graph, op: Op, sym: str) -> OpData:
+    text, filt, bias, mult = weights(g, op, sym)
+    tx, ty = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    p = c_init({"input_offset": -int(tx.zero_point), "output_zero_point": int(ty.zero_point),
+                "act_min": -128, "act_max": 127, "multiplier": mult})
+    text += f"static const eng_fc_params {sym}_params = {p};\n"
+    return OpData(text, f"&{sym}_params", filt, bias)
+
+
+FC = OpSpec(OpKind.FC, {"Gemm": convert, "MatMul": convert}, fully_connected, "ENG_OP_FC", c_data)

@@ -1,0 +1,91 @@
+"""MaxPool (windowed; GlobalMaxPool is one whose window is the map) and global average pooling (GlobalAveragePool, ReduceMean over H and W)."""
+from __future__ import annotations
+
+import numpy as np
+import onnx
+
+from toolkit import qmath
+from toolkit.codegen.params import OpData, qparam, struct
+from toolkit.codegen.cformat import c_pads
+from toolkit.errors import UnsupportedModelError
+from toolkit.ir import Graph, Layout, Op, OpKind, PoolAttrs
+from toolkit.ops.convert import Context, conv_pads, spatial_input
+from toolkit.ops.spec import OpSpec, Window, windowed
+
+
+def convert_maxpool(ctx: Context, node: onnx.NodeProto) -> Op:
+    x = ctx.activation(node.input[0])
+    spatial_input(x, node)
+    if ctx.attr(node, "ceil_mode", 0) or any(d != 1 for d in ctx.attr(node, "dilations", [1, 1])):
+        raise UnsupportedModelError(f"node '{node.name}' (MaxPool): ceil_mode and dilation are not supported")
+    kernel = tuple(ctx.attr(node, "kernel_shape"))
+    stride = tuple(ctx.attr(node, "strides", [1, 1]))
+    pads = conv_pads(ctx, node, x.shape[1:3], kernel, stride, (1, 1))
+    return Op(node.name, OpKind.MAXPOOL, [x.name], [ctx.output(node, Layout.SPATIAL)],
+              PoolAttrs(kernel, stride, pads), node.name)
+
+
+def convert_global_maxpool(ctx: Context, node: onnx.NodeProto) -> Op:
+    """GlobalMaxPool is a MaxPool whose window is the whole map: no kernel of its own."""
+    x = ctx.activation(node.input[0])
+    spatial_input(x, node)
+    return Op(node.name, OpKind.MAXPOOL, [x.name], [ctx.output(node, Layout.SPATIAL)],
+              PoolAttrs(tuple(x.shape[1:3]), (1, 1)), node.name)
+
+
+def maxpool(g: Graph, op: Op, x: np.ndarray, out_hw=None, pads=None) -> np.ndarray:
+    tx, ty = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    a = op.attrs
+    out_hw = out_hw or ty.shape[1:3]
+    pads = a.pads if pads is None else pads
+    xp = qmath.pad_spatial(x, pads, -128)  # -128 never wins over a real element in the window
+    out = None
+    for _, _, v in qmath.windows(xp, a.kernel, a.stride, (1, 1), out_hw):
+        out = v.copy() if out is None else np.maximum(out, v)
+    return qmath.requant_literal(out, tx, ty)
+
+
+def maxpool_window(op: Op, axis: int) -> Window:
+    a, at = axis - 1, op.attrs
+    return Window(at.kernel[a], at.stride[a], 1, at.pads[a])
+
+
+def maxpool_data(g: Graph, op: Op, sym: str) -> OpData:
+    x, y, a = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]], op.attrs
+    return struct("eng_maxpool_params", sym, {
+        "kernel_h": a.kernel[0], "kernel_w": a.kernel[1], "stride_h": a.stride[0], "stride_w": a.stride[1],
+        "pads": c_pads(a.pads), "input": qparam(x), "output": qparam(y)})
+
+
+def convert_global_avgpool(ctx: Context, node: onnx.NodeProto) -> Op:
+    x = ctx.activation(node.input[0])
+    spatial_input(x, node)
+    layout = Layout.SPATIAL
+    if node.op_type == "ReduceMean":
+        axes = ctx.attr(node, "axes") or (list(ctx.consts[node.input[1]]) if len(node.input) > 1 else None)
+        if sorted(a % 4 for a in axes or []) != [2, 3]:
+            raise UnsupportedModelError(f"node '{node.name}' (ReduceMean): only the mean over H and W "
+                                        f"(axes 2, 3) is supported, got axes {axes}")
+        if not ctx.attr(node, "keepdims", 1):
+            layout = Layout.RAW  # [1, C]: the same bytes as the NHWC [1, 1, 1, C] map
+    return Op(node.name, OpKind.AVGPOOL, [x.name], [ctx.output(node, layout)], None, node.name)
+
+
+def avgpool(g: Graph, op: Op, x: np.ndarray) -> np.ndarray:
+    """Global average: exact integer sum, then mean and quantization in float32."""
+    tx, ty = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    count = x.shape[1] * x.shape[2]
+    s = (x.astype(np.int64) - int(tx.zero_point)).sum(axis=(1, 2), keepdims=True)
+    mean = (s.astype(qmath.F32) * qmath.F32(tx.scale)) / qmath.F32(count)
+    return qmath.quantize(mean, ty.scale, ty.zero_point).reshape((x.shape[0],) + ty.shape[1:])
+
+
+def avgpool_data(g: Graph, op: Op, sym: str) -> OpData:
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    return struct("eng_avgpool_params", sym, {"input": qparam(x), "output": qparam(y)})
+
+
+MAXPOOL = OpSpec(OpKind.MAXPOOL, {"MaxPool": convert_maxpool, "GlobalMaxPool": convert_global_maxpool}, maxpool, "ENG_OP_MAXPOOL", maxpool_data,
+                 window=maxpool_window, tile_golden=windowed(maxpool), pad_value="min")
+AVGPOOL = OpSpec(OpKind.AVGPOOL, {"GlobalAveragePool": convert_global_avgpool, "ReduceMean": convert_global_avgpool},
+                 avgpool, "ENG_OP_AVGPOOL", avgpool_data)
