@@ -17,13 +17,14 @@ import numpy as np
 
 from toolkit import golden, qmath
 from toolkit.ops import spec
+from toolkit.ops import resize
 from toolkit.ops.lut import lut_table
-from toolkit.ir import (ClampAttrs, ConcatAttrs, ConvAttrs, DType, Graph, Layout, LutAttrs, Op, OpKind, PadAttrs,
+from toolkit.ir import (ResizeAttrs, ClampAttrs, ConcatAttrs, ConvAttrs, DType, Graph, Layout, LutAttrs, Op, OpKind, PadAttrs,
                         PoolAttrs, Tensor)
 
 F32 = np.float32
 OP_CODES = {"conv": 1, "depthwise": 2, "fc": 3, "add": 4, "maxpool": 5, "avgpool": 6, "pad": 7, "requant": 8,
-            "concat": 9, "depthwise_inplace": 10, "lut": 11, "mul": 12}
+            "concat": 9, "depthwise_inplace": 10, "lut": 11, "mul": 12, "resize": 13}
 N_INTS, N_FLOATS = 24, 4
 
 
@@ -113,6 +114,18 @@ def case_for_op(g: Graph, op: Op, acts: list[np.ndarray], want: np.ndarray, labe
         return Case("mul", ints, [_scale(ta), _scale(tb), _scale(ty)], [_i8(acts[0]), _i8(acts[1]), _i8(want)], label)
     tx = tensors[op.inputs[0]]
     q = [_scale(tx), _scale(ty)]
+    if k == OpKind.RESIZE:
+        (h, w), (ho, wo), a = tx.shape[1:3], ty.shape[1:3], op.attrs
+        if a.mode == "nearest":
+            rows, cols = resize.nearest_index(a, 0, h, ho), resize.nearest_index(a, 1, w, wo)
+            taps = [rows, rows, cols, cols, np.zeros(ho, F32), np.zeros(ho, F32), np.zeros(wo, F32), np.zeros(wo, F32)]
+        else:
+            y1, y2, dy1, dy2 = resize.linear_taps(a, 0, h, ho)
+            x1, x2, dx1, dx2 = resize.linear_taps(a, 1, w, wo)
+            taps = [y1, y2, x1, x2, dy1, dy2, dx1, dx2]
+        arrays = [_i8(acts[0])] + [t.view(np.int8) if t.dtype == np.int16 else t for t in taps] + [_i8(want)]
+        ints = [int(a.mode == "linear"), _zp(tx), _zp(ty), *_hwc(acts[0].shape), *_hwc(want.shape)]
+        return Case("resize", ints, q, arrays, label)
     if k == OpKind.MAXPOOL:
         a = op.attrs
         p = a.pads if pads is None else pads
@@ -389,6 +402,16 @@ def synthetic_cases(seed: int = 1234) -> list[Case]:
                   LutAttrs("Div", values=(1.0,), reverse=True)]:
         cases.append(simple_case(rng, OpKind.LUT, [(1, 5, 3, 7)], (1, 5, 3, 7), attrs,
                                  label=f"lut {attrs.func}{'r' if attrs.reverse else ''}{len(attrs.values) if attrs.values else ''}"))
+    for mode, coord, nearest, hw, out in [
+            ("nearest", "asymmetric", "floor", (4, 5), (8, 10)), ("nearest", "half_pixel", "round_prefer_floor", (3, 4), (7, 9)),
+            ("nearest", "align_corners", "round_prefer_ceil", (5, 5), (3, 8)), ("nearest", "tf_half_pixel_for_nn", "ceil", (4, 4), (6, 6)),
+            ("linear", "half_pixel", "round_prefer_floor", (4, 5), (8, 10)), ("linear", "align_corners", "round_prefer_floor", (3, 4), (7, 9)),
+            ("linear", "pytorch_half_pixel", "round_prefer_floor", (5, 6), (1, 3)), ("linear", "asymmetric", "round_prefer_floor", (6, 6), (4, 9))]:
+        scales = (float(F32(out[0]) / F32(hw[0])), float(F32(out[1]) / F32(hw[1])))
+        for sc in ("same", None):
+            cases.append(simple_case(rng, OpKind.RESIZE, [(1, *hw, 5)], (1, *out, 5),
+                                     ResizeAttrs(mode, coord, nearest, scales), scales=[None, sc],
+                                     label=f"resize {mode} {coord} {nearest} {hw}->{out} {sc or 'requant'}"))
     cases += [in_place(c) for c in cases if c.op in ("requant", "lut")]  # the same calls, output over input
     for axis, shapes in [(3, [(1, 4, 5, 3), (1, 4, 5, 6)]), (3, [(1, 2, 2, 1), (1, 2, 2, 7), (1, 2, 2, 4)]),
                          (1, [(1, 2, 5, 3), (1, 4, 5, 3)]), (2, [(1, 3, 1, 2), (1, 3, 4, 2)])]:

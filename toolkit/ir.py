@@ -49,6 +49,7 @@ class OpKind(str, Enum):
     CONCAT = "concat"
     RESHAPE = "reshape"      # byte-identical reshape (Reshape, Flatten, layout-only Transpose)
     CLAMP = "clamp"          # Relu / Clip left as a separate op
+    RESIZE = "resize"        # nearest or bilinear resize of H and W (ONNX Resize)
     LUT = "lut"              # an elementwise function of one tensor, int8 -> int8 by 256-entry tables (ops/lut.py)
 
 
@@ -122,7 +123,16 @@ class LutAttrs:
     reverse: bool = False              # the constant is the left operand (c - x, c / x)
 
 
-Attrs = ConvAttrs | PoolAttrs | PadAttrs | ConcatAttrs | ClampAttrs | LutAttrs | None
+@dataclass(frozen=True)
+class ResizeAttrs:
+    """ONNX Resize over H and W: the scales it divides by (as ONNX computes them) and its modes."""
+    mode: str                          # nearest, linear
+    coordinate_mode: str               # half_pixel, pytorch_half_pixel, align_corners, asymmetric, tf_half_pixel_for_nn
+    nearest_mode: str                  # round_prefer_floor, round_prefer_ceil, floor, ceil
+    scales: tuple[float, float]        # output / input per axis, float32
+
+
+Attrs = ConvAttrs | PoolAttrs | PadAttrs | ConcatAttrs | ClampAttrs | LutAttrs | ResizeAttrs | None
 
 
 @dataclass

@@ -75,6 +75,8 @@ static eng_status run_kernel(const eng_op *op, const eng_ctx *ctx, const eng_ten
         return eng_lut_s8(ctx, (const eng_lut_params *)op->params, &in[0], out);
     case ENG_OP_MUL:
         return eng_mul_s8(ctx, (const eng_mul_params *)op->params, &in[0], &in[1], out);
+    case ENG_OP_RESIZE:
+        return eng_resize_s8(ctx, (const eng_resize_params *)op->params, &in[0], out);
     }
     return ENG_ARG_ERROR;
 }

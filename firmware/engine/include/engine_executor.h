@@ -34,7 +34,8 @@ typedef enum {
     ENG_OP_DEPTHWISE_INPLACE = 9, /* depthwise whose output the planner aliased onto its input:
                                    * eng_depthwise_inplace_s8, scratch = one input channel plane */
     ENG_OP_LUT = 10,              /* an activation by table lookup, may run in place */
-    ENG_OP_MUL = 11               /* product of two maps, or of a map by a per-channel vector */
+    ENG_OP_MUL = 11,              /* product of two maps, or of a map by a per-channel vector */
+    ENG_OP_RESIZE = 12            /* nearest or bilinear resize of H and W */
 } eng_op_kind;
 
 /* A tensor in the arena (per-layer execution): byte offset and NHWC shape (batch 1). */

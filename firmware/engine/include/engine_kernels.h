@@ -78,6 +78,15 @@ typedef struct {
 } eng_mul_params;
 
 typedef struct {
+    int32_t linear;              /* 0: nearest (y1, x1 only), 1: bilinear */
+    const int16_t *y1, *y2;      /* per output row: the input rows it reads */
+    const int16_t *x1, *x2;      /* per output column: the input columns it reads */
+    const float *dy1, *dy2;      /* bilinear weights per row and column (toolkit/ops/resize.py) */
+    const float *dx1, *dx2;
+    eng_qparam input, output;
+} eng_resize_params;
+
+typedef struct {
     int16_t kernel_h, kernel_w, stride_h, stride_w;
     eng_pads pads;
     eng_qparam input, output;    /* requantize after the max when they differ */
@@ -146,6 +155,12 @@ int32_t eng_add_s8_scratch_size(const eng_add_params *params, const eng_tensor *
 eng_status eng_mul_s8(const eng_ctx *ctx, const eng_mul_params *params, const eng_tensor *input1,
                       const eng_tensor *input2, eng_tensor *output);
 int32_t eng_mul_s8_scratch_size(const eng_mul_params *params, const eng_tensor *input, const eng_tensor *output);
+
+/* Resize H and W, nearest or bilinear, by the tables of params; channels unchanged. */
+eng_status eng_resize_s8(const eng_ctx *ctx, const eng_resize_params *params, const eng_tensor *input,
+                         eng_tensor *output);
+int32_t eng_resize_s8_scratch_size(const eng_resize_params *params, const eng_tensor *input,
+                                   const eng_tensor *output);
 
 eng_status eng_maxpool_s8(const eng_ctx *ctx, const eng_maxpool_params *params, const eng_tensor *input,
                           eng_tensor *output);

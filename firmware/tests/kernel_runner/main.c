@@ -24,7 +24,7 @@
 #include "engine_kernels.h"
 
 enum { OP_CONV = 1, OP_DEPTHWISE, OP_FC, OP_ADD, OP_MAXPOOL, OP_AVGPOOL, OP_PAD, OP_REQUANT, OP_CONCAT,
-       OP_DEPTHWISE_INPLACE, OP_LUT, OP_MUL };
+       OP_DEPTHWISE_INPLACE, OP_LUT, OP_MUL, OP_RESIZE };
 enum { N_INTS = 24, N_FLOATS = 4, MAX_ARRAYS = 40 };
 
 typedef struct {
@@ -304,6 +304,25 @@ static eng_status run_case(case_t *c, int8_t **out, int32_t *out_len)
         p.output = qp(n[2], fl[2]);
         eng_tensor a = tensor(i8(c, 0), n + 3), b = tensor(i8(c, 1), n + 6), o = tensor(*out, n + 3);
         st = eng_mul_s8(&ctx, &p, &a, &b, &o);
+        break;
+    }
+    case OP_RESIZE: {
+        /* ints: linear zp_in zp_out | in hwc | out hwc; floats: s_in s_out;
+         * arrays: input, y1 y2 x1 x2 (int16 as bytes), dy1 dy2 dx1 dx2 (float), expected */
+        eng_resize_params p;
+        p.linear = n[0];
+        p.input = qp(n[1], fl[0]);
+        p.output = qp(n[2], fl[1]);
+        p.y1 = (const int16_t *)c->arrays[1].data;
+        p.y2 = (const int16_t *)c->arrays[2].data;
+        p.x1 = (const int16_t *)c->arrays[3].data;
+        p.x2 = (const int16_t *)c->arrays[4].data;
+        p.dy1 = (const float *)c->arrays[5].data;
+        p.dy2 = (const float *)c->arrays[6].data;
+        p.dx1 = (const float *)c->arrays[7].data;
+        p.dx2 = (const float *)c->arrays[8].data;
+        eng_tensor in = tensor(i8(c, 0), n + 3), o = tensor(*out, n + 6);
+        st = eng_resize_s8(&ctx, &p, &in, &o);
         break;
     }
     case OP_MAXPOOL: {

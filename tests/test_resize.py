@@ -1,0 +1,76 @@
+"""Resize (toolkit/ops/resize.py): a small PyTorch decoder that upsamples by nearest and by bilinear
+interpolation in the coordinate modes PyTorch exports (asymmetric nearest, half_pixel and
+align_corners bilinear, a non-integer size), quantized with real photos, runs op by op like
+onnxruntime's literal QDQ result and bit-exact on the host C engine; the planner ends a patch stage
+before a resize. The kernel's cases are in tests/kernel_vectors.py (host, ASan, QEMU)."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import onnx
+import pytest
+
+from toolkit import golden, zoo
+from toolkit.importer import load_graph
+from toolkit.ir import OpKind
+from toolkit.plan.regions import local_reason
+from toolkit.reference import layer_conformance
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+
+class Decoder(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.down = torch.nn.Conv2d(3, 8, 3, stride=4, padding=1)
+        self.mid = torch.nn.Conv2d(8, 8, 3, padding=1)
+        self.head = torch.nn.Conv2d(8, 2, 1)
+
+    def forward(self, x):
+        x = F.relu(self.down(x))                                                  # 32 -> 8
+        a = F.interpolate(x, scale_factor=2, mode="nearest")                      # 16, asymmetric floor
+        a = F.relu(self.mid(a))
+        b = F.interpolate(a, scale_factor=2, mode="bilinear", align_corners=False)  # 32, half_pixel
+        c = F.interpolate(a, size=(23, 23), mode="bilinear", align_corners=True)  # non-integer scale
+        return self.head(b), self.head(c)
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    d = tmp_path_factory.mktemp("resize")
+    torch.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(Decoder().eval(), torch.zeros(1, 3, 32, 32), str(d / "decoder.onnx"), opset_version=13,
+                          dynamo=False, input_names=["input"], output_names=["up", "odd"])
+    photos = zoo.load_image_set(zoo.SAMPLES["blazeface"].calibration_dir(),
+                                zoo.Preprocess(32, 32, 3, (0.0,) * 3, (1.0,) * 3), 14)
+    pixels = {f"img_{i:02d}.png": np.rint(x.transpose(1, 2, 0) * 255).astype(np.uint8)
+              for i, x in enumerate(photos.inputs)}
+    zoo.write_image_set(d / "calibration", dict(list(pixels.items())[:10]))
+    zoo.write_image_set(d / "test", dict(list(pixels.items())[10:]))
+    return d
+
+
+def test_resize_per_layer_bit_exact_and_like_onnxruntime(work):
+    from toolkit.deploy import deploy
+
+    rep = deploy(str(work / "decoder.onnx"), "host", images=work / "test", calibration=work / "calibration",
+                 build_dir=work / "per_layer", preprocess={"mean": "0.5", "std": "0.5"})
+    assert rep.golden["bit_exact"] and rep.golden["images"] == 4
+    g = load_graph(rep.int8_model)
+    resizes = [op for op in g.ops if op.kind == OpKind.RESIZE]
+    assert {(op.attrs.mode, op.attrs.coordinate_mode) for op in resizes} == {
+        ("nearest", "asymmetric"), ("linear", "half_pixel"), ("linear", "align_corners")}
+    for op in resizes:
+        assert "not spatially local" in local_reason(g, op)
+    x = zoo.load_image_set(work / "test", zoo.Preprocess(32, 32, 3, (0.5,) * 3, (0.5,) * 3)).inputs
+    conf = layer_conformance(onnx.load(rep.int8_model), g, golden.quantize_inputs(g, {"input": x}))
+    rows = [row for row in conf["per_layer"] if row["kind"] == "resize"]
+    assert len(rows) == 3
+    for row in conf["per_layer"]:
+        assert row["max_abs_diff_lsb"] <= 1, row
+    for row in rows:
+        assert row["exact"] >= 0.999 * row["elements"], row
