@@ -123,7 +123,7 @@ PY
 
 # ------------------------------------------------------------------ 4. sample models
 if [[ "${SETUP_SKIP_SAMPLES:-0}" != 1 ]]; then
-  for s in blazeface fashion_cnn mobilenetv2; do
+  for s in blazeface fashion_cnn mobilenetv2 thirdparty; do
     "$VENV/bin/python" "models/$s/build.py" 2>&1 | sed -e '/float16 not supported/d' -e 's/^/  /' \
       || die "building sample $s failed (run: $VENV/bin/python models/$s/build.py)"
   done

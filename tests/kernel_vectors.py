@@ -17,14 +17,15 @@ import numpy as np
 
 from toolkit import golden, qmath
 from toolkit.ops import spec
-from toolkit.ops import resize
+from toolkit.ops import resize, softmax
 from toolkit.ops.lut import lut_table
-from toolkit.ir import (ResizeAttrs, ClampAttrs, ConcatAttrs, ConvAttrs, DType, Graph, Layout, LutAttrs, Op, OpKind, PadAttrs,
+from toolkit.ir import (ResizeAttrs, SliceAttrs, ClampAttrs, ConcatAttrs, ConvAttrs, DType, Graph, Layout, LutAttrs, Op, OpKind, PadAttrs,
                         PoolAttrs, Tensor)
 
 F32 = np.float32
 OP_CODES = {"conv": 1, "depthwise": 2, "fc": 3, "add": 4, "maxpool": 5, "avgpool": 6, "pad": 7, "requant": 8,
-            "concat": 9, "depthwise_inplace": 10, "lut": 11, "mul": 12, "resize": 13}
+            "concat": 9, "depthwise_inplace": 10, "lut": 11, "mul": 12, "resize": 13, "slice": 14,
+            "softmax": 15}
 N_INTS, N_FLOATS = 24, 4
 
 
@@ -66,6 +67,11 @@ def _hwc(shape) -> list[int]:
     if len(shape) == 4:
         return list(shape[1:])
     return [1, 1, int(np.prod(shape[1:], dtype=np.int64))]
+
+
+def _pixels(shape) -> list[int]:
+    """Any shape as the 1 x pixels x C view of an op over the last axis."""
+    return [1, int(np.prod(shape[:-1], dtype=np.int64)), int(shape[-1])]
 
 
 def _zp(t: Tensor) -> int:
@@ -114,6 +120,13 @@ def case_for_op(g: Graph, op: Op, acts: list[np.ndarray], want: np.ndarray, labe
         return Case("mul", ints, [_scale(ta), _scale(tb), _scale(ty)], [_i8(acts[0]), _i8(acts[1]), _i8(want)], label)
     tx = tensors[op.inputs[0]]
     q = [_scale(tx), _scale(ty)]
+    if k == OpKind.SLICE:
+        a = op.attrs
+        ints = [a.start, a.step, _zp(tx), _zp(ty), *_pixels(acts[0].shape), *_pixels(want.shape)]
+        return Case("slice", ints, q, [_i8(acts[0]), _i8(want)], label)
+    if k == OpKind.SOFTMAX:
+        ints = [_zp(ty), *_pixels(acts[0].shape), *_pixels(want.shape)]
+        return Case("softmax", ints, [_scale(ty)], [_i8(acts[0]), softmax.exp_table(tx), _i8(want)], label)
     if k == OpKind.RESIZE:
         (h, w), (ho, wo), a = tx.shape[1:3], ty.shape[1:3], op.attrs
         if a.mode == "nearest":
@@ -412,6 +425,14 @@ def synthetic_cases(seed: int = 1234) -> list[Case]:
             cases.append(simple_case(rng, OpKind.RESIZE, [(1, *hw, 5)], (1, *out, 5),
                                      ResizeAttrs(mode, coord, nearest, scales), scales=[None, sc],
                                      label=f"resize {mode} {coord} {nearest} {hw}->{out} {sc or 'requant'}"))
+    for shape, attrs in [((1, 4, 5, 16), SliceAttrs(0, 8)), ((1, 3, 3, 16), SliceAttrs(8, 16)),
+                         ((1, 2, 6, 9), SliceAttrs(1, 9, 3)), ((1, 1, 1, 5), SliceAttrs(4, 5))]:
+        out = (*shape[:-1], len(range(attrs.start, attrs.stop, attrs.step)))
+        for sc in ("same", None):
+            cases.append(simple_case(rng, OpKind.SLICE, [shape], out, attrs, scales=[None, sc],
+                                     label=f"slice {shape} [{attrs.start}:{attrs.stop}:{attrs.step}] {sc or 'requant'}"))
+    for shape, sc in [((1, 1, 1, 10), None), ((1, 3, 4, 2), None), ((1, 1, 1, 1000), None), ((1, 2, 2, 7), 1 / 256)]:
+        cases.append(simple_case(rng, OpKind.SOFTMAX, [shape], shape, scales=[0.3, sc], label=f"softmax {shape}"))
     cases += [in_place(c) for c in cases if c.op in ("requant", "lut")]  # the same calls, output over input
     for axis, shapes in [(3, [(1, 4, 5, 3), (1, 4, 5, 6)]), (3, [(1, 2, 2, 1), (1, 2, 2, 7), (1, 2, 2, 4)]),
                          (1, [(1, 2, 5, 3), (1, 4, 5, 3)]), (2, [(1, 3, 1, 2), (1, 3, 4, 2)])]:

@@ -81,12 +81,18 @@ def clean(model: onnx.ModelProto, supported: set[str]) -> Cleanup:
     upgraded = upgrade_opset(model)
     logging.getLogger().setLevel(logging.ERROR)   # onnxruntime's hints at WARNING level
     with tempfile.TemporaryDirectory(prefix="toolkit-cleanup-") as tmp:
-        out = Path(tmp) / "clean.onnx"
+        out, src = Path(tmp) / "clean.onnx", Path(tmp) / "upgraded.onnx"
+        onnx.save(upgraded, str(src))   # a path: quant_pre_process mishandles a ModelProto without external data
         try:
-            quant_pre_process(upgraded, out, skip_symbolic_shape=False, auto_merge=True)
+            try:
+                quant_pre_process(str(src), out, skip_symbolic_shape=False, auto_merge=True)
+            except Exception:
+                # onnxruntime's symbolic shape inference asserts on some exports (a Concat on axis -1
+                # in PaddleOCR's models); ONNX's own shape inference is enough once the batch is 1.
+                quant_pre_process(str(src), out, skip_symbolic_shape=True)
             cleaned = onnx.load(str(out))
         except Exception as exc:
             raise ToolkitError(f"graph clean-up (onnxruntime's pre-processing) failed: "
-                               f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+                               f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no message'}") from None
     after = Counter(n.op_type for n in cleaned.graph.node)
     return Cleanup(cleaned, True, dict(before - after), (opset, opset_of(cleaned)) if opset < MIN_OPSET else None)

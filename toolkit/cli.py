@@ -63,9 +63,10 @@ def print_quantize_report(report: dict) -> None:
 
 
 def run_quantize(model: str, calibration: Path | None, test: Path | None, out: Path | None,
-                 report_path: Path | None, method: str, limit: int | None, test_limit: int | None = None) -> dict:
+                 report_path: Path | None, method: str, limit: int | None, test_limit: int | None = None,
+                 preprocess: dict | None = None) -> dict:
     model_path, sample = resolve_model(model)
-    pp, input_name = preprocess_for(load_graph(model_path), sample)
+    pp, input_name = preprocess_for(load_graph(model_path), sample, **(preprocess or {}))
     calib = load_images(calibration, sample.calibration_dir() if sample else None, pp, "calibration", limit)
     out = out or default_int8_path(model_path, sample)
     console.print(f"quantizing {model_path} with {len(calib.names)} calibration images ({method})")
@@ -87,6 +88,20 @@ def run_quantize(model: str, calibration: Path | None, test: Path | None, out: P
     return report
 
 
+def preprocess_options(command):
+    """--mean, --std, --bgr, --resize: how images become the model's input (toolkit.modelarg.preprocess_for)."""
+    for option in reversed([
+            click.option("--mean", default=None, help="per-channel mean subtracted from pixels in [0, 1], one "
+                         "value or R,G,B (default: the sample's card; 0 for your own model)"),
+            click.option("--std", default=None, help="per-channel divisor after the mean, one value or R,G,B "
+                         "(default: the sample's card; 1 for your own model)"),
+            click.option("--bgr", is_flag=True, help="the model takes B,G,R channel order (default: R,G,B)"),
+            click.option("--resize", type=click.Choice(["stretch", "center_crop", "letterbox"]), default=None,
+                         help="how images reach the input size (default: the sample's card; stretch)")]):
+        command = option(command)
+    return command
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """Quantize a CNN to int8, plan patch-based inference for a microcontroller, generate C, run it."""
@@ -104,9 +119,11 @@ def cli() -> None:
               help="calibration method")
 @click.option("--limit", type=int, help="use at most this many calibration images")
 @click.option("--test-limit", type=int, help="verify on at most this many test images (default: all)")
-def quantize(model, calibration, test, out, report_path, method, limit, test_limit):
+@preprocess_options
+def quantize(model, calibration, test, out, report_path, method, limit, test_limit, mean, std, bgr, resize):
     """Quantize MODEL (a sample name or a float ONNX file) to int8 and verify it."""
-    run_quantize(model, calibration, test, out, report_path, method, limit, test_limit)
+    run_quantize(model, calibration, test, out, report_path, method, limit, test_limit,
+                 {"mean": mean, "std": std, "bgr": bgr, "resize": resize})
 
 
 @cli.command()
@@ -228,13 +245,7 @@ def samples():
 @click.option("--budget", type=int, default=None, help="SRAM budget in bytes for the model "
               "(default: the board's SRAM minus stack and runtime, see `toolkit boards`)")
 @click.option("--limit", type=int, default=None, help="use at most this many images")
-@click.option("--mean", default=None, help="per-channel mean subtracted from pixels in [0, 1], one value or "
-              "R,G,B (default: the sample's card; 0 for your own model)")
-@click.option("--std", default=None, help="per-channel divisor after the mean, one value or R,G,B "
-              "(default: the sample's card; 1 for your own model)")
-@click.option("--bgr", is_flag=True, help="the model takes B,G,R channel order (default: R,G,B)")
-@click.option("--resize", type=click.Choice(["stretch", "center_crop", "letterbox"]), default=None,
-              help="how images reach the input size (default: the sample's card; stretch)")
+@preprocess_options
 @click.option("--probe", "probe_id", default=None, help="a board: the debug probe's unique id, when several are attached")
 @click.option("--pack", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="a board: the CMSIS-Pack file with its pyOCD target (e.g. Keil.STM32F7xx_DFP.*.pack)")

@@ -157,7 +157,8 @@ def graph_from_model(model: onnx.ModelProto, name: str) -> Graph:
             raise UnsupportedModelError(
                 f"unsupported op '{node.op_type}' (node '{node.name or node.output[0]}'); supported ops: "
                 f"{', '.join(SUPPORTED_OPS)}")
-        g.ops.append(convert(ctx, node))
+        made = convert(ctx, node)
+        g.ops.extend(made if isinstance(made, list) else [made])   # Split: one op per output
 
     for out in model.graph.output:
         q = ctx.dequant.get(out.name)

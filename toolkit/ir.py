@@ -50,6 +50,8 @@ class OpKind(str, Enum):
     RESHAPE = "reshape"      # byte-identical reshape (Reshape, Flatten, layout-only Transpose)
     CLAMP = "clamp"          # Relu / Clip left as a separate op
     RESIZE = "resize"        # nearest or bilinear resize of H and W (ONNX Resize)
+    SLICE = "slice"          # a range of channels (ONNX Slice, Split on channels)
+    SOFTMAX = "softmax"      # softmax over the last IR axis
     LUT = "lut"              # an elementwise function of one tensor, int8 -> int8 by 256-entry tables (ops/lut.py)
 
 
@@ -132,7 +134,14 @@ class ResizeAttrs:
     scales: tuple[float, float]        # output / input per axis, float32
 
 
-Attrs = ConvAttrs | PoolAttrs | PadAttrs | ConcatAttrs | ClampAttrs | LutAttrs | ResizeAttrs | None
+@dataclass(frozen=True)
+class SliceAttrs:
+    start: int   # channels start:stop:step of the last IR axis
+    stop: int
+    step: int = 1
+
+
+Attrs = ConvAttrs | PoolAttrs | PadAttrs | ConcatAttrs | ClampAttrs | LutAttrs | ResizeAttrs | SliceAttrs | None
 
 
 @dataclass

@@ -77,6 +77,10 @@ static eng_status run_kernel(const eng_op *op, const eng_ctx *ctx, const eng_ten
         return eng_mul_s8(ctx, (const eng_mul_params *)op->params, &in[0], &in[1], out);
     case ENG_OP_RESIZE:
         return eng_resize_s8(ctx, (const eng_resize_params *)op->params, &in[0], out);
+    case ENG_OP_SLICE:
+        return eng_slice_s8(ctx, (const eng_slice_params *)op->params, &in[0], out);
+    case ENG_OP_SOFTMAX:
+        return eng_softmax_s8(ctx, (const eng_softmax_params *)op->params, &in[0], out);
     }
     return ENG_ARG_ERROR;
 }

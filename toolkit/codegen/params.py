@@ -32,6 +32,13 @@ def view(t: Tensor) -> tuple[int, int, int]:
     return tuple(int(v) for v in t.shape[1:4]) if spatial(t) else (1, 1, t.size)
 
 
+def pixel_views(g: Graph, op: Op):
+    """io_views of an op over the last axis: every tensor as 1 x (size / C) x C, whatever its rank."""
+    def v(t: Tensor) -> tuple[int, int, int]:
+        return (1, t.size // int(t.shape[-1]), int(t.shape[-1]))
+    return [v(g.tensors[n]) for n in op.inputs if not g.tensors[n].is_const], v(g.tensors[op.outputs[0]])
+
+
 def qparam(t: Tensor) -> str:
     return c_init({"zero_point": int(t.zero_point), "scale": c_float(t.scale)})
 

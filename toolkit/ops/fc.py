@@ -25,9 +25,9 @@ def convert(ctx: Context, node: onnx.NodeProto) -> Op:
         trans_b = ctx.attr(node, "transB", 0)
     else:
         trans_b = 0
+    # Stored [out, in]; a quantized [in, out] weight's per-channel scales are along its axis 1 (the
+    # quantizer picks the output axis), so they stay the output channels' after the transpose.
     data = np.ascontiguousarray(w if trans_b else w.T)
-    if wq is not None and not trans_b:
-        raise UnsupportedModelError(f"node '{node.name}': quantized weights must be stored [out, in] (transB=1)")
     ctx.add_const(wname, data, wq)
     inputs = [x.name, wname]
     if len(node.input) > 2 and node.input[2]:

@@ -35,7 +35,9 @@ typedef enum {
                                    * eng_depthwise_inplace_s8, scratch = one input channel plane */
     ENG_OP_LUT = 10,              /* an activation by table lookup, may run in place */
     ENG_OP_MUL = 11,              /* product of two maps, or of a map by a per-channel vector */
-    ENG_OP_RESIZE = 12            /* nearest or bilinear resize of H and W */
+    ENG_OP_RESIZE = 12,           /* nearest or bilinear resize of H and W */
+    ENG_OP_SLICE = 13,            /* a range of channels */
+    ENG_OP_SOFTMAX = 14           /* softmax over channels */
 } eng_op_kind;
 
 /* A tensor in the arena (per-layer execution): byte offset and NHWC shape (batch 1). */

@@ -87,6 +87,16 @@ typedef struct {
 } eng_resize_params;
 
 typedef struct {
+    int32_t start, step;         /* output channel k is input channel start + k * step */
+    eng_qparam input, output;
+} eng_slice_params;
+
+typedef struct {
+    const float *exp;            /* [256]: exp(f32(j - 255) * input scale) (toolkit/ops/softmax.py) */
+    eng_qparam output;
+} eng_softmax_params;
+
+typedef struct {
     int16_t kernel_h, kernel_w, stride_h, stride_w;
     eng_pads pads;
     eng_qparam input, output;    /* requantize after the max when they differ */
@@ -161,6 +171,17 @@ eng_status eng_resize_s8(const eng_ctx *ctx, const eng_resize_params *params, co
                          eng_tensor *output);
 int32_t eng_resize_s8_scratch_size(const eng_resize_params *params, const eng_tensor *input,
                                    const eng_tensor *output);
+
+/* A range of channels of every pixel; input and output have the same h and w. */
+eng_status eng_slice_s8(const eng_ctx *ctx, const eng_slice_params *params, const eng_tensor *input,
+                        eng_tensor *output);
+int32_t eng_slice_s8_scratch_size(const eng_slice_params *params, const eng_tensor *input, const eng_tensor *output);
+
+/* Softmax over the channels (c) of every pixel. */
+eng_status eng_softmax_s8(const eng_ctx *ctx, const eng_softmax_params *params, const eng_tensor *input,
+                          eng_tensor *output);
+int32_t eng_softmax_s8_scratch_size(const eng_softmax_params *params, const eng_tensor *input,
+                                    const eng_tensor *output);
 
 eng_status eng_maxpool_s8(const eng_ctx *ctx, const eng_maxpool_params *params, const eng_tensor *input,
                           eng_tensor *output);

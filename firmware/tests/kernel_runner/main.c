@@ -24,7 +24,8 @@
 #include "engine_kernels.h"
 
 enum { OP_CONV = 1, OP_DEPTHWISE, OP_FC, OP_ADD, OP_MAXPOOL, OP_AVGPOOL, OP_PAD, OP_REQUANT, OP_CONCAT,
-       OP_DEPTHWISE_INPLACE, OP_LUT, OP_MUL, OP_RESIZE };
+       OP_DEPTHWISE_INPLACE, OP_LUT, OP_MUL, OP_RESIZE, OP_SLICE,
+       OP_SOFTMAX };
 enum { N_INTS = 24, N_FLOATS = 4, MAX_ARRAYS = 40 };
 
 typedef struct {
@@ -323,6 +324,26 @@ static eng_status run_case(case_t *c, int8_t **out, int32_t *out_len)
         p.dx2 = (const float *)c->arrays[8].data;
         eng_tensor in = tensor(i8(c, 0), n + 3), o = tensor(*out, n + 6);
         st = eng_resize_s8(&ctx, &p, &in, &o);
+        break;
+    }
+    case OP_SLICE: {
+        /* ints: start step zp_in zp_out | in hwc | out hwc; floats: s_in s_out; arrays: input, expected */
+        eng_slice_params p;
+        p.start = n[0];
+        p.step = n[1];
+        p.input = qp(n[2], fl[0]);
+        p.output = qp(n[3], fl[1]);
+        eng_tensor in = tensor(i8(c, 0), n + 4), o = tensor(*out, n + 7);
+        st = eng_slice_s8(&ctx, &p, &in, &o);
+        break;
+    }
+    case OP_SOFTMAX: {
+        /* ints: zp_out | in hwc | out hwc; floats: s_out; arrays: input, exp table (float), expected */
+        eng_softmax_params p;
+        p.exp = (const float *)c->arrays[1].data;
+        p.output = qp(n[0], fl[0]);
+        eng_tensor in = tensor(i8(c, 0), n + 1), o = tensor(*out, n + 4);
+        st = eng_softmax_s8(&ctx, &p, &in, &o);
         break;
     }
     case OP_MAXPOOL: {
