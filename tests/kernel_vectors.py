@@ -25,7 +25,7 @@ from toolkit.ir import (ResizeAttrs, SliceAttrs, ClampAttrs, ConcatAttrs, ConvAt
 F32 = np.float32
 OP_CODES = {"conv": 1, "depthwise": 2, "fc": 3, "add": 4, "maxpool": 5, "avgpool": 6, "pad": 7, "requant": 8,
             "concat": 9, "depthwise_inplace": 10, "lut": 11, "mul": 12, "resize": 13, "slice": 14,
-            "softmax": 15}
+            "softmax": 15, "conv_transpose": 16}
 N_INTS, N_FLOATS = 24, 4
 
 
@@ -96,7 +96,7 @@ def case_for_op(g: Graph, op: Op, acts: list[np.ndarray], want: np.ndarray, labe
     ty = tensors[op.outputs[0]]
     label = label or f"{g.name}:{op.name}"
     k = op.kind
-    if k in (OpKind.CONV, OpKind.DEPTHWISE, OpKind.FC):
+    if k in (OpKind.CONV, OpKind.DEPTHWISE, OpKind.FC, OpKind.CONV_TRANSPOSE):
         tx, tw = tensors[op.inputs[0]], tensors[op.inputs[1]]
         mult = qmath.requant_multiplier(tx, tw, ty).astype(F32).reshape(-1)
         bias = tensors[op.inputs[2]].data.astype(np.int32) if len(op.inputs) > 2 else np.zeros(0, np.int32)
@@ -296,6 +296,27 @@ def conv_case(rng, kind, hw, cin, cout, kernel, stride, dilation, pads, out_hw=N
                        f"d{dilation} p{pads} o{out_hw}", act=act)
 
 
+def conv_transpose_case(rng, hw, cin, cout, kernel, stride, dilation=(1, 1), pads=(0, 0, 0, 0), out_pad=(0, 0),
+                        bias=True) -> Case:
+    """A random transposed conv; out_pad: ONNX output_padding (extra rows/cols of bias only)."""
+    (h, w), (kh, kw), (sh, sw), (dh, dw), (t, l, b, r) = hw, kernel, stride, dilation, pads
+    ho = (h - 1) * sh - t - b + (kh - 1) * dh + 1 + out_pad[0]
+    wo = (w - 1) * sw - l - r + (kw - 1) * dw + 1 + out_pad[1]
+    x = _act("x", (1, h, w, cin), rng)
+    wscale = rng.uniform(0.001, 0.02, size=cout).astype(F32)
+    y = _act("y", (1, ho, wo, cout), rng, scale=F32(x.scale) * float(wscale.mean()) * 128 * np.sqrt(cin * kh * kw) / 2)
+    g = Graph("syn")
+    g.tensors = {"x": x, "w": _const("w", _rand_i8(rng, (cout, kh, kw, cin)), wscale), "y": y}
+    inputs = ["x", "w"]
+    if bias:
+        g.tensors["b"] = _const("b", rng.integers(-5000, 5000, size=cout).astype(np.int32))
+        inputs.append("b")
+    op = Op("op", OpKind.CONV_TRANSPOSE, inputs, ["y"], ConvAttrs((kh, kw), (sh, sw), (t, l, b, r), (dh, dw)))
+    xs = _rand_i8(rng, (1, h, w, cin))
+    return case_for_op(g, op, [xs], spec(OpKind.CONV_TRANSPOSE).golden(g, op, xs),
+                       f"conv_transpose {hw}x{cin}->{cout} k{kernel} s{stride} d{dilation} p{pads} op{out_pad}")
+
+
 def fc_case(rng, k, n, bias=True, act=(-128, 127), extreme=False) -> Case:
     x = _act("x", (1, k), rng, Layout.RAW)
     wscale = rng.uniform(0.001, 0.02, size=n).astype(F32)
@@ -373,6 +394,10 @@ def synthetic_cases(seed: int = 1234) -> list[Case]:
     cases += [in_place(c) for c in cases if c.op == "depthwise"]
     for k, n in [(1, 1), (3, 2), (4, 4), (7, 5), (16, 10), (37, 11), (64, 3), (256, 10)]:
         cases.append(fc_case(rng, k, n))
+    cases += [conv_transpose_case(rng, (4, 5), 6, 3, (2, 2), (2, 2)), conv_transpose_case(rng, (3, 3), 4, 5, (3, 3), (2, 2), pads=(1, 1, 1, 1)),
+              conv_transpose_case(rng, (5, 4), 3, 2, (3, 2), (1, 2), dilation=(2, 1), pads=(0, 1, 2, 0), bias=False),
+              conv_transpose_case(rng, (3, 4), 5, 4, (3, 3), (2, 2), pads=(1, 1, 1, 1), out_pad=(1, 1)),
+              conv_transpose_case(rng, (1, 1), 7, 3, (4, 4), (1, 1))]
     cases += [fc_case(rng, 20, 6, bias=False), fc_case(rng, 33, 9, act=(-128, 0)), fc_case(rng, 40, 7, extreme=True)]
     # Elementwise and data movement.
     for shape in [(1, 7, 5, 3), (1, 4, 4, 16), (1, 1, 1, 1)]:

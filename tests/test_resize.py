@@ -1,6 +1,8 @@
-"""Resize (toolkit/ops/resize.py): a small PyTorch decoder that upsamples by nearest and by bilinear
-interpolation in the coordinate modes PyTorch exports (asymmetric nearest, half_pixel and
-align_corners bilinear, a non-integer size), quantized with real photos, runs op by op like
+"""Upsampling: Resize (toolkit/ops/resize.py) and ConvTranspose (conv_transpose.py), and a standalone
+BatchNormalization (a per-channel table, lut.py). A small PyTorch decoder that upsamples by nearest and
+by bilinear interpolation in the coordinate modes PyTorch exports (asymmetric nearest, half_pixel and
+align_corners bilinear, a non-integer size) and by two transposed convolutions (k2 s2 as PaddleOCR's DB
+head, k3 s2 p1 with output padding), quantized with real photos, runs op by op like
 onnxruntime's literal QDQ result and bit-exact on the host C engine; the planner ends a patch stage
 before a resize. The kernel's cases are in tests/kernel_vectors.py (host, ASan, QEMU)."""
 from __future__ import annotations
@@ -27,6 +29,9 @@ class Decoder(torch.nn.Module):
         self.down = torch.nn.Conv2d(3, 8, 3, stride=4, padding=1)
         self.mid = torch.nn.Conv2d(8, 8, 3, padding=1)
         self.head = torch.nn.Conv2d(8, 2, 1)
+        self.up = torch.nn.ConvTranspose2d(8, 4, 2, stride=2)                       # DB's learned upsampling
+        self.up3 = torch.nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1)
+        self.bn = torch.nn.BatchNorm2d(4)
 
     def forward(self, x):
         x = F.relu(self.down(x))                                                  # 32 -> 8
@@ -34,17 +39,24 @@ class Decoder(torch.nn.Module):
         a = F.relu(self.mid(a))
         b = F.interpolate(a, scale_factor=2, mode="bilinear", align_corners=False)  # 32, half_pixel
         c = F.interpolate(a, size=(23, 23), mode="bilinear", align_corners=True)  # non-integer scale
-        return self.head(b), self.head(c)
+        d = self.up3(self.bn(torch.relu(self.up(a))))                             # 16 -> 32 -> 64
+        return self.head(b), self.head(c), d
 
 
 @pytest.fixture(scope="module")
 def work(tmp_path_factory):
     d = tmp_path_factory.mktemp("resize")
     torch.manual_seed(0)
+    net = Decoder().eval()
+    with torch.no_grad():   # BatchNorm statistics that are not the identity
+        net.bn.running_mean.uniform_(-0.5, 0.5)
+        net.bn.running_var.uniform_(0.5, 2.0)
+        net.bn.weight.uniform_(0.5, 1.5)
+        net.bn.bias.uniform_(-0.3, 0.3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(Decoder().eval(), torch.zeros(1, 3, 32, 32), str(d / "decoder.onnx"), opset_version=13,
-                          dynamo=False, input_names=["input"], output_names=["up", "odd"])
+        torch.onnx.export(net, torch.zeros(1, 3, 32, 32), str(d / "decoder.onnx"), opset_version=13,
+                          dynamo=False, do_constant_folding=False, input_names=["input"], output_names=["up", "odd", "learned"])
     photos = zoo.load_image_set(zoo.SAMPLES["blazeface"].calibration_dir(),
                                 zoo.Preprocess(32, 32, 3, (0.0,) * 3, (1.0,) * 3), 14)
     pixels = {f"img_{i:02d}.png": np.rint(x.transpose(1, 2, 0) * 255).astype(np.uint8)
@@ -68,8 +80,9 @@ def test_resize_per_layer_bit_exact_and_like_onnxruntime(work):
         assert "not spatially local" in local_reason(g, op)
     x = zoo.load_image_set(work / "test", zoo.Preprocess(32, 32, 3, (0.5,) * 3, (0.5,) * 3)).inputs
     conf = layer_conformance(onnx.load(rep.int8_model), g, golden.quantize_inputs(g, {"input": x}))
-    rows = [row for row in conf["per_layer"] if row["kind"] == "resize"]
-    assert len(rows) == 3
+    rows = [row for row in conf["per_layer"] if row["kind"] in ("resize", "conv_transpose")]
+    assert len(rows) == 5
+    assert any(op.kind == OpKind.LUT and op.attrs.func == "BatchNormalization" for op in g.ops)
     for row in conf["per_layer"]:
         assert row["max_abs_diff_lsb"] <= 1, row
     for row in rows:

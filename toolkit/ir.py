@@ -6,7 +6,7 @@ contiguous). The importer converts from ONNX's NCHW; tensors that ONNX treats as
 row-major arrays (after a Transpose/Reshape, e.g. detector heads) keep ONNX's layout and are
 marked `Layout.RAW`. `to_ir_layout`/`to_onnx_layout` convert arrays at the edges.
 
-Weights: conv [Cout, KH, KW, Cin]; depthwise [KH, KW, C]; fully connected [Cout, Cin].
+Weights: conv and conv transpose [Cout, KH, KW, Cin]; depthwise [KH, KW, C]; fully connected [Cout, Cin].
 Quantization: activations per tensor (scale, zero point); weights per output channel,
 symmetric (zero point 0), as onnxruntime's quantize_static produces them.
 """
@@ -40,6 +40,7 @@ class Layout(str, Enum):
 class OpKind(str, Enum):
     CONV = "conv"            # general 2-D convolution (includes 1x1 pointwise)
     DEPTHWISE = "depthwise"  # depthwise 2-D convolution, channel multiplier 1
+    CONV_TRANSPOSE = "conv_transpose"  # transposed 2-D convolution (learned upsampling)
     FC = "fc"                # fully connected (Gemm / MatMul)
     ADD = "add"              # elementwise add of two tensors of the same shape
     MUL = "mul"              # elementwise product of two maps, or of a map by a per-channel vector
@@ -118,10 +119,13 @@ class ClampAttrs:
 class LutAttrs:
     """The float function y = f(x) a LUT op tabulates: an ONNX activation and its attributes, or an
     arithmetic op with a constant operand."""
-    func: str                          # Sigmoid, Tanh, HardSigmoid, HardSwish, LeakyRelu, PRelu, Add, Sub, Mul, Div
+    func: str                          # Sigmoid, Tanh, HardSigmoid, HardSwish, LeakyRelu, PRelu, Add, Sub, Mul, Div,
+                                       # BatchNormalization
     alpha: float = 0.0
     beta: float = 0.0
-    values: tuple[float, ...] = ()     # PRelu's slope or the constant operand: one per channel, or one for all
+    values: tuple[float, ...] = ()     # PRelu's slope, the constant operand or BatchNormalization's scale:
+                                       # one per channel, or one for all
+    offsets: tuple[float, ...] = ()    # BatchNormalization's bias, one per channel
     reverse: bool = False              # the constant is the left operand (c - x, c / x)
 
 
@@ -192,6 +196,9 @@ def macs(graph: Graph, op: Op) -> int:
     if op.kind == OpKind.CONV:
         w = graph.tensors[op.inputs[1]]
         return out.size // out.shape[0] * int(np.prod(w.shape[1:]))
+    if op.kind == OpKind.CONV_TRANSPOSE:   # every input pixel meets every tap once
+        x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+        return x.size // x.shape[0] * int(np.prod(w.shape[:3]))
     if op.kind == OpKind.DEPTHWISE:
         kh, kw = op.attrs.kernel
         return out.size // out.shape[0] * kh * kw

@@ -47,6 +47,8 @@ static eng_status run_kernel(const eng_op *op, const eng_ctx *ctx, const eng_ten
         return op->kind == ENG_OP_DEPTHWISE ? eng_depthwise_s8(ctx, &p, &in[0], op->filter, op->bias, out)
                                             : eng_depthwise_inplace_s8(ctx, &p, &in[0], op->filter, op->bias, out);
     }
+    case ENG_OP_CONV_TRANSPOSE:
+        return eng_conv_transpose_s8(ctx, (const eng_conv_params *)op->params, &in[0], op->filter, op->bias, out);
     case ENG_OP_MAXPOOL: {
         eng_maxpool_params p = *(const eng_maxpool_params *)op->params;
         if (pads) {

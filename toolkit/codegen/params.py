@@ -50,7 +50,8 @@ def struct(ctype: str, sym: str, fields: dict) -> OpData:
 def weights(g: Graph, op: Op, sym: str) -> tuple[str, str, str, str]:
     """(text, filter symbol, bias symbol, multiplier symbol) of a conv/depthwise/fc op."""
     tx, tw, ty = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
-    mult = qmath.requant_multiplier(tx, tw, ty)
+    # one multiplier per output channel, also for weights quantized per tensor
+    mult = np.broadcast_to(qmath.requant_multiplier(tx, tw, ty), (int(ty.shape[-1]),))
     text = c_array("int8_t", f"{sym}_filter", tw.data.astype(np.int8).ravel(), align=4)
     bias = "0"
     if len(op.inputs) > 2:

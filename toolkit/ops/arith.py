@@ -25,16 +25,8 @@ from toolkit.ops.spec import InPlace, OpSpec, elementwise
 
 def _constant_values(ctx: Context, node: onnx.NodeProto, name: str, x: Tensor, x_name: str) -> tuple[float, ...]:
     """The real values of a constant operand, one for all or one per channel of `x`."""
-    _, raw, q = ctx.weight(name, node)
-    if q is None:
-        values = raw.astype(np.float32)
-    else:   # per tensor, or per axis `q.axis` (DequantizeLinear's broadcast)
-        shape = [1] * raw.ndim
-        if np.size(q.scale) > 1:
-            shape[q.axis % raw.ndim] = -1
-        scale, zp = (np.reshape(v, shape if np.size(v) > 1 else ()) for v in (q.scale, q.zero_point))
-        values = (raw.astype(np.int32) - zp.astype(np.int32)).astype(np.float32) * scale.astype(np.float32)
-    onnx_shape = tuple(raw.shape)
+    values = ctx.real(name, node)
+    onnx_shape = tuple(values.shape)
     channels = x.shape[-1]
     channel_axis = 1 if x.layout == Layout.SPATIAL and len(x.shape) == 4 else len(x.shape) - 1
     rank = len(x.shape)

@@ -57,6 +57,18 @@ class Context:
             return q.source, self.const(q.source, node), q
         return name, self.const(name, node), None
 
+    def real(self, name: str, node: onnx.NodeProto) -> np.ndarray:
+        """The real (float32) values of a constant input: DequantizeLinear applied when it has one,
+        per tensor or per axis as DequantizeLinear broadcasts."""
+        _, raw, q = self.weight(name, node)
+        if q is None:
+            return raw.astype(np.float32)
+        shape = [1] * raw.ndim
+        if np.size(q.scale) > 1:
+            shape[q.axis % raw.ndim] = -1
+        scale, zp = (np.reshape(v, shape if np.size(v) > 1 else ()) for v in (q.scale, q.zero_point))
+        return (raw.astype(np.int32) - zp.astype(np.int32)).astype(np.float32) * scale.astype(np.float32)
+
     def output(self, node: onnx.NodeProto, layout: Layout, index: int = 0) -> str:
         """Create the IR tensor for a node output; int8 if a single QuantizeLinear consumes it."""
         name = node.output[index]

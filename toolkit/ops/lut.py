@@ -1,5 +1,6 @@
 """Elementwise functions of one tensor as 256-entry tables: the activations Sigmoid, Tanh, HardSigmoid,
-HardSwish, LeakyRelu and per-channel PRelu, and Add/Sub/Mul/Div with a constant (ops/arith.py). The table is the QDQ model's own arithmetic (dequantize -> f in float32 ->
+HardSwish, LeakyRelu and per-channel PRelu, Add/Sub/Mul/Div with a constant (ops/arith.py) and a
+BatchNormalization left standalone. The table is the QDQ model's own arithmetic (dequantize -> f in float32 ->
 quantize) over all 256 int8 inputs, so the op is exact by construction."""
 from __future__ import annotations
 
@@ -24,16 +25,30 @@ def convert(ctx: Context, node: onnx.NodeProto) -> Op:
     alpha, beta = DEFAULTS[node.op_type]
     slope: tuple[float, ...] = ()
     if node.op_type == "PRelu":
-        _, raw, q = ctx.weight(node.input[1], node)
-        values = raw.astype(np.float32) if q is None else \
-            (raw.astype(np.int32) - q.zero_point.astype(np.int32)).astype(np.float32) * q.scale
-        values = np.asarray(values, np.float32).ravel()
+        real = ctx.real(node.input[1], node)
+        values = real.ravel()
         channels = x.shape[-1] if x.layout == Layout.SPATIAL else 1
         if values.size not in (1, channels):
             raise UnsupportedModelError(f"node '{node.name}' (PRelu): the slope must be one value or one per "
-                                        f"channel, got shape {raw.shape}")
+                                        f"channel, got shape {list(real.shape)}")
         slope = tuple(float(v) for v in values)
     attrs = LutAttrs(node.op_type, float(ctx.attr(node, "alpha", alpha)), float(ctx.attr(node, "beta", beta)), slope)
+    return Op(node.name, OpKind.LUT, [x.name], [ctx.output(node, x.layout)], attrs, node.name)
+
+
+def convert_batchnorm(ctx: Context, node: onnx.NodeProto) -> Op:
+    """A BatchNormalization the clean-up could not fuse (no conv before it) is a per-channel affine
+    function: a table per channel, with onnxruntime's float32 arithmetic (batch_norm.h): inv_std =
+    1 / sqrt(var + epsilon), new_scale = inv_std * scale, new_bias = B - mean * new_scale."""
+    x = ctx.activation(node.input[0])
+    if x.layout != Layout.SPATIAL or len(x.shape) != 4 or len(node.output) > 1:
+        raise UnsupportedModelError(f"node '{node.name}' (BatchNormalization): only inference on a NCHW "
+                                    f"feature map is supported")
+    scale, bias, mean, var = (ctx.real(n, node).ravel() for n in node.input[1:5])
+    inv_std = (F32(1) / np.sqrt(var + F32(ctx.attr(node, "epsilon", 1e-5)))).astype(F32)
+    new_scale = (inv_std * scale).astype(F32)
+    new_bias = (bias - mean * new_scale).astype(F32)
+    attrs = LutAttrs("BatchNormalization", values=tuple(map(float, new_scale)), offsets=tuple(map(float, new_bias)))
     return Op(node.name, OpKind.LUT, [x.name], [ctx.output(node, x.layout)], attrs, node.name)
 
 
@@ -53,6 +68,8 @@ def activation(attrs: LutAttrs, x: np.ndarray, channel: int | None = None) -> np
     v = F32(attrs.values[channel if len(attrs.values) > 1 else 0]) if attrs.values else None
     if attrs.func == "PRelu":
         return np.where(x < 0, x * v, x).astype(F32)
+    if attrs.func == "BatchNormalization":   # onnxruntime's: x * new_scale + new_bias
+        return (x * v + F32(attrs.offsets[channel if len(attrs.offsets) > 1 else 0])).astype(F32)
     if attrs.func == "Add":
         return (x + v).astype(F32)
     if attrs.func == "Sub":
@@ -89,5 +106,5 @@ def c_data(g: Graph, op: Op, sym: str) -> OpData:
     return OpData(text + params.text, params.params)
 
 
-LUT = OpSpec(OpKind.LUT, {t: convert for t in DEFAULTS}, lut, "ENG_OP_LUT", c_data, window=elementwise,
+LUT = OpSpec(OpKind.LUT, {**{t: convert for t in DEFAULTS}, "BatchNormalization": convert_batchnorm}, lut, "ENG_OP_LUT", c_data, window=elementwise,
              in_place=InPlace.ALWAYS, paper_in_place=True, alias_safe=True, quantize_types=tuple(DEFAULTS))

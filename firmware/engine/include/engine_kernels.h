@@ -137,6 +137,13 @@ eng_status eng_conv_s8(const eng_ctx *ctx, const eng_conv_params *params, const 
 int32_t eng_conv_s8_scratch_size(const eng_conv_params *params, const eng_tensor *input,
                                  const eng_tensor *output);
 
+/* Transposed conv: output (oy, ox) reads input (iy, ix) through tap (ky, kx) where
+ * oy + pads.top = iy * stride_h + ky * dilation_h (columns alike); filter [Cout, KH, KW, Cin]. */
+eng_status eng_conv_transpose_s8(const eng_ctx *ctx, const eng_conv_params *params, const eng_tensor *input,
+                                 const int8_t *filter, const int32_t *bias, eng_tensor *output);
+int32_t eng_conv_transpose_s8_scratch_size(const eng_conv_params *params, const eng_tensor *input,
+                                           const eng_tensor *output);
+
 eng_status eng_depthwise_s8(const eng_ctx *ctx, const eng_conv_params *params, const eng_tensor *input,
                             const int8_t *filter, const int32_t *bias, eng_tensor *output);
 int32_t eng_depthwise_s8_scratch_size(const eng_conv_params *params, const eng_tensor *input,

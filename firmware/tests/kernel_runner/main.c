@@ -25,7 +25,7 @@
 
 enum { OP_CONV = 1, OP_DEPTHWISE, OP_FC, OP_ADD, OP_MAXPOOL, OP_AVGPOOL, OP_PAD, OP_REQUANT, OP_CONCAT,
        OP_DEPTHWISE_INPLACE, OP_LUT, OP_MUL, OP_RESIZE, OP_SLICE,
-       OP_SOFTMAX };
+       OP_SOFTMAX, OP_CONV_TRANSPOSE };
 enum { N_INTS = 24, N_FLOATS = 4, MAX_ARRAYS = 40 };
 
 typedef struct {
@@ -210,7 +210,8 @@ static eng_status run_case(case_t *c, int8_t **out, int32_t *out_len)
     switch (c->op) {
     case OP_CONV:
     case OP_DEPTHWISE:
-    case OP_DEPTHWISE_INPLACE: {
+    case OP_DEPTHWISE_INPLACE:
+    case OP_CONV_TRANSPOSE: {
         /* ints: kh kw sh sw dh dw | pads t l b r | in_off out_zp act_min act_max | in hwc | out hwc
          * arrays: input, filter, bias (count 0: NULL), multiplier, expected */
         eng_conv_params p;
@@ -227,9 +228,10 @@ static eng_status run_case(case_t *c, int8_t **out, int32_t *out_len)
         p.act_max = n[13];
         p.multiplier = (const float *)c->arrays[3].data;
         eng_tensor in = tensor(i8(c, 0), n + 14), o = tensor(*out, n + 17);
-        need = c->op == OP_CONV        ? eng_conv_s8_scratch_size(&p, &in, &o)
-               : c->op == OP_DEPTHWISE ? eng_depthwise_s8_scratch_size(&p, &in, &o)
-                                       : eng_depthwise_inplace_s8_scratch_size(&p, &in, &o);
+        need = c->op == OP_CONV             ? eng_conv_s8_scratch_size(&p, &in, &o)
+               : c->op == OP_DEPTHWISE      ? eng_depthwise_s8_scratch_size(&p, &in, &o)
+               : c->op == OP_CONV_TRANSPOSE ? eng_conv_transpose_s8_scratch_size(&p, &in, &o)
+                                            : eng_depthwise_inplace_s8_scratch_size(&p, &in, &o);
         ctx.buf = need ? malloc((size_t)need) : NULL;
         ctx.size = need;
         c->need += (uint32_t)need;
@@ -263,8 +265,9 @@ static eng_status run_case(case_t *c, int8_t **out, int32_t *out_len)
             }
             break;
         }
-        st = c->op == OP_CONV ? eng_conv_s8(&ctx, &p, &in, i8(c, 1), bias, &o)
-                              : eng_depthwise_s8(&ctx, &p, &in, i8(c, 1), bias, &o);
+        st = c->op == OP_CONV             ? eng_conv_s8(&ctx, &p, &in, i8(c, 1), bias, &o)
+             : c->op == OP_CONV_TRANSPOSE ? eng_conv_transpose_s8(&ctx, &p, &in, i8(c, 1), bias, &o)
+                                          : eng_depthwise_s8(&ctx, &p, &in, i8(c, 1), bias, &o);
         break;
     }
     case OP_FC: {
