@@ -116,3 +116,23 @@ def test_quantize_command_takes_the_preprocessing_of_a_model_that_is_not_a_sampl
     assert r.returncode == 0, r.stdout + r.stderr
     e2e = json.loads(report.read_text())["golden_vs_onnxruntime"]
     assert e2e["top1_agreement"] == 1.0 and e2e["max_abs_diff_lsb"] <= 1
+
+
+def test_a_dynamic_input_asks_for_input_shape_and_runs_with_it():
+    """PaddleOCR's shipped file has input [-1, 3, ?, ?]: inspect names --input-shape, then runs with it."""
+    import subprocess
+    import sys
+
+    shipped = ROOT / "ppocr_cls" / "ch_ppocr_mobile_v2.0_cls_infer.onnx"
+
+    def inspect(*extra):
+        return subprocess.run([sys.executable, "-m", "toolkit", "inspect", str(shipped), *extra],
+                              capture_output=True, text=True, timeout=300)
+    r = inspect()
+    assert r.returncode != 0 and "dynamic shape" in r.stderr and "--input-shape 1,C,H,W" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = inspect("--input-shape", "3,48,192")
+    assert r.returncode == 0, r.stderr
+    assert "Softmax" in r.stdout or "softmax" in r.stdout
+    r = inspect("--input-shape", "48,192")
+    assert r.returncode != 0 and "--input-shape takes 1,C,H,W or C,H,W" in r.stderr

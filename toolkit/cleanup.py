@@ -9,7 +9,9 @@ constants). Chosen over onnx-simplifier because onnxruntime is already the toolk
 and quantizer, so the clean-up adds no dependency and is the step onnxruntime documents before
 `quantize_static`; its result computes the same function (the test checks the outputs).
 
-Only a float model that needs it is cleaned: one with an op the importer does not take as it is.
+Only a float model that needs it is cleaned: one with an op the importer does not take as it is, or a
+BatchNormalization or Dropout (a BatchNormalization the clean-up cannot fuse, with no conv before it,
+stays and runs as a per-channel table).
 A model the importer takes as exported is left exactly as it is, so the samples' quantization and
 every figure measured on them stay put. Quantized (QDQ) models are never rewritten: their
 arithmetic is the user's."""
@@ -66,9 +68,14 @@ def upgrade_opset(model: onnx.ModelProto) -> onnx.ModelProto:
                            f"{str(exc).splitlines()[0]}") from None
 
 
+# Ops the engine runs but should not have to: a BatchNormalization after a conv folds into it (one
+# requantization fewer, fewer ops), Dropout is the identity at inference.
+FOLDABLE = {"BatchNormalization", "Dropout"}
+
+
 def clean(model: onnx.ModelProto, supported: set[str]) -> Cleanup:
-    """The float model, cleaned when an op outside `supported` (the importer's) is in it."""
-    if is_quantized(model) or all(n.op_type in supported for n in model.graph.node):
+    """The float model, cleaned when an op outside `supported` (the importer's) or a foldable one is in it."""
+    if is_quantized(model) or all(n.op_type in supported - FOLDABLE for n in model.graph.node):
         return Cleanup(model)
     from onnxruntime.quantization.shape_inference import quant_pre_process
 

@@ -52,7 +52,8 @@ def fix_batch(model: onnx.ModelProto, consts: set[str]) -> None:
             dims[0].Clear()
             dims[0].dim_value = 1
         if any(not d.HasField("dim_value") or d.dim_value <= 0 for d in dims[1:]):
-            raise UnsupportedModelError(f"input '{inp.name}' has a dynamic shape {shape}; C, H and W must be fixed")
+            raise UnsupportedModelError(f"input '{inp.name}' has a dynamic shape {shape}; give the shape to run it "
+                                        f"at with --input-shape 1,C,H,W")
 
 
 def _collect(ctx: Context) -> None:

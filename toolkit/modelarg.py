@@ -21,6 +21,39 @@ def resolve_model(model: str) -> tuple[Path, zoo.SampleModel | None]:
     return path, zoo.find_sample(path)
 
 
+def pin_input_shape(model: str, shape: str) -> str:
+    """--input-shape: a copy of the model whose image input has this fixed shape ('1,3,48,192', or
+    'C,H,W' with batch 1), written under build/models/; the path of that copy."""
+    import onnx
+
+    from .importer import read_model
+
+    try:
+        dims = [int(v) for v in shape.replace("x", ",").split(",")]
+    except ValueError:
+        raise ToolkitError(f"--input-shape takes N,C,H,W or C,H,W, not {shape!r}") from None
+    dims = [1] + dims if len(dims) == 3 else dims
+    if len(dims) != 4 or dims[0] != 1 or min(dims) < 1:
+        raise ToolkitError(f"--input-shape takes 1,C,H,W or C,H,W with positive sizes, not {shape!r}")
+    path, _ = resolve_model(model)
+    m = read_model(path)
+    consts = {i.name for i in m.graph.initializer}
+    image = next(i for i in m.graph.input if i.name not in consts)
+    have = image.type.tensor_type.shape.dim
+    if len(have) != 4:
+        raise ToolkitError(f"input '{image.name}' has rank {len(have)}; --input-shape sets a 4-D NCHW input")
+    for d, v in zip(have, dims):
+        if d.HasField("dim_value") and d.dim_value not in (v, 0, -1):
+            raise ToolkitError(f"--input-shape {shape}: input '{image.name}' has a fixed size {d.dim_value} "
+                               f"where {v} was asked")
+        d.Clear()
+        d.dim_value = v
+    out = Path(__file__).resolve().parent.parent / "build" / "models" / f"{path.stem}.{'x'.join(map(str, dims))}.onnx"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(m, str(out))
+    return str(out)
+
+
 def preprocess_for(g: Graph, sample: zoo.SampleModel | None, mean: str | None = None, std: str | None = None,
                    bgr: bool = False, resize: str | None = None) -> tuple[zoo.Preprocess, str]:
     """(preprocessing, ONNX input name): the sample's card, or for a user's model: resize to the
