@@ -123,3 +123,24 @@ def test_an_op_still_unsupported_after_clean_up_is_named(tmp_path):
     path = export(tmp_path / "softplus.onnx", 13, act=torch.nn.Softplus)
     assert_one_line_error(toolkit("inspect", str(path)), "unsupported op 'Softplus'", "node '/act/Softplus'",
                           "supported ops: Add")
+
+
+class HandWrittenHardSwish(torch.nn.Module):
+    """x * relu6(x + 3) / 6, as PaddlePaddle exports hard swish, after a conv with an unfused BatchNorm."""
+
+    def forward(self, x):
+        return x * torch.nn.functional.relu6(x + 3) / 6
+
+
+def test_hand_written_hard_swish_is_fused_and_cleaning_twice_is_cleaning_once(tmp_path):
+    path = export(tmp_path / "hswish.onnx", 13, act=HandWrittenHardSwish, do_constant_folding=False)
+    once = clean(onnx.load(str(path)), SUPPORTED)
+    ops = [n.op_type for n in once.model.graph.node]
+    assert ops.count("HardSwish") == 2 and not {"Clip", "Div", "BatchNormalization"} & set(ops)
+    assert once.hard_swishes == 2 and "2 hand-written hard swishes fused into HardSwish" in once.describe()
+    twice = clean(once.model, SUPPORTED)
+    assert not twice.changed and twice.model is once.model
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 3, 32, 32)).astype(np.float32)
+    want = ort.InferenceSession(str(path)).run(None, {"input": x})[0]
+    got = ort.InferenceSession(once.model.SerializeToString()).run(None, {"input": x})[0]
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)

@@ -2,8 +2,10 @@
 (provenance in models/thirdparty/README.md): MediaPipe's iris landmark (TFLite-converted, PRelu), hand
 landmark lite (Clip, Sigmoid, ReduceMean, Gemm) and hand re-crop (PRelu, channel Slice), PaddleOCR's
 text direction classifier shipped as ONNX in rapidocr-onnxruntime (squeeze-and-excitation, a hand-written
-hard swish, unfused BatchNormalization, MatMul+Add, Softmax, a dynamic input pinned at build) and
-torchvision's MobileNetV2 exported with unfused BatchNormalization.
+hard swish, unfused BatchNormalization, MatMul+Add, Softmax, a dynamic input pinned at build), its
+PP-OCRv4 text detector from the same package (DB: an FPN with nearest Resize, ConvTranspose upsampling,
+a standalone BatchNormalization, squeeze-and-excitation) and torchvision's MobileNetV2 exported with
+unfused BatchNormalization.
 
 Each is quantized with its real calibration photos and deployed on the host board; asserted per model:
 - the C engine is bit-exact with the golden interpreter on every test image;
@@ -36,11 +38,21 @@ def _hand_centre(outs):      # output_crop [1, 4, 1, 1]: the hand centre's x, y 
     return outs["output_crop"].reshape(-1, 4)[:, :2]
 
 
+def _text_mask(outs):        # sigmoid_0.tmp_0 [1, 1, 256, 256]: DB's probability map, text where > 0.3
+    return outs["sigmoid_0.tmp_0"].reshape(len(outs["sigmoid_0.tmp_0"]), -1) > 0.3
+
+
 # name -> (what the decision is, decision of a batch of outputs, how decisions must agree)
 DECISIONS = {
     "iris_landmark": ("iris centre (px of 64)", _iris_centre, ("within_px", 1.0)),
     "hand_recrop": ("hand centre (px of 256)", _hand_centre, ("within_px", 4.0)),
     "hand_landmark_lite": ("hand present", lambda o: o["Identity_1"].reshape(-1) > 0.5, ("equal", None)),
+    # Post-training int8 (MinMax, per-tensor activations) of PP-OCRv4's detector keeps the text map on
+    # signs and labels (mask IoU 0.84..0.97) but loses text on dense pages and small shop lettering
+    # (IoU 0.0..0.7 on 4 of 8; calibrating on the test photos themselves does not recover it, so it is
+    # int8 resolution, not calibration coverage; PaddleOCR's own int8 detectors are trained
+    # quantization-aware). Asserted: no text where the float model sees none, IoU >= 0.8 on half.
+    "ppocr_det": ("text pixels (DB map > 0.3)", _text_mask, ("mask_iou_on_half", 0.8)),
     "ppocr_cls": ("text rotated 180", lambda o: o["save_infer_model/scale_0.tmp_1"].argmax(-1), ("equal", None)),
     # 1000 classes from 8 calibration photos (MinMax): one of the 11 test photos flips its top-1 (a fox
     # squirrel the float model gets right); the float top-1 stays in the int8 top 5 on every photo.
@@ -97,6 +109,12 @@ def test_decision_agrees_with_the_float_model(deployed):
         agree = float(np.mean(a.argmax(-1) == b.argmax(-1)))
         top5 = np.argsort(-a, axis=-1)[:, :5]
         assert agree >= tol and all(t in row for t, row in zip(b.argmax(-1), top5)), (name, agree)
+    elif rule == "mask_iou_on_half":
+        inter, union = (a & b).sum(-1), (a | b).sum(-1)
+        iou = inter / np.maximum(union, 1)
+        text = b.any(-1)
+        assert not a[~text].any(), f"{name}: int8 finds text where the float model finds none"
+        assert np.mean(iou[text] >= tol) >= 0.5, f"{name}: {what} IoU int8 vs float {iou.round(3).tolist()}"
     else:
         dist = np.linalg.norm(a - b, axis=-1)
         assert dist.max() <= tol, f"{name}: {what} off by {dist.round(2).tolist()} px"

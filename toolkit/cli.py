@@ -143,17 +143,41 @@ def quantize(model, calibration, test, out, report_path, method, limit, test_lim
 @click.argument("model")
 @input_shape_option
 def inspect(model):
-    """Show MODEL's Graph: ops, shapes, MACs, quantization."""
-    from .importer import import_model
+    """Show what the toolkit makes of MODEL before anything runs: per op the ONNX op it comes from, the
+    engine op kind, output shape, MACs, quantization, and whether it can run inside a patch stage (or
+    why a stage ends before it); the graph clean-up's fusions and folds. An unsupported op is shown
+    in a table of every ONNX op type with its support."""
+    from collections import Counter
+
+    from .cleanup import clean
+    from .errors import UnsupportedModelError
+    from .importer import SUPPORTED_OPS, graph_from_model, read_model
+    from .plan.regions import local_reason
+
     model_path, _ = resolve_model(model)
-    g, cleaned = import_model(model_path)
+    onnx_model = read_model(model_path)
+    cleaned = clean(onnx_model, set(SUPPORTED_OPS))
+    try:
+        g = graph_from_model(cleaned.model, model_path.stem)
+    except UnsupportedModelError:
+        table = Table(title=f"{model_path.name}: ONNX ops after the graph clean-up ({cleaned.describe()})")
+        for col in ("ONNX op", "nodes", "supported"):
+            table.add_column(col)
+        for op_type, n in sorted(Counter(node.op_type for node in cleaned.model.graph.node).items()):
+            table.add_row(op_type, str(n), "yes" if op_type in SUPPORTED_OPS else "[red]no[/red]")
+        Console().print(table)
+        raise
+    onnx_type = {node.name: node.op_type for node in cleaned.model.graph.node}
     table = Table(title=f"{g.name}: {len(g.ops)} ops, {'int8' if g.float_inputs else 'float'}")
-    for col in ("#", "op", "kind", "output shape (NHWC)", "MACs", "scale / zp"):
+    for col in ("#", "op", "ONNX op", "kind", "output shape (NHWC)", "MACs", "scale / zp", "patch stage"):
         table.add_column(col)
     for i, op in enumerate(g.ops):
         t = g.tensors[op.outputs[0]]
         q = f"{float(t.scale):.4g} / {int(t.zero_point)}" if t.quantized else "-"
-        table.add_row(str(i), op.name, op.kind.value, str(list(t.shape)), f"{macs(g, op):,}", q)
+        reason = local_reason(g, op)
+        stage = "can run in one" if reason is None else f"ends before it: {reason.removeprefix(op.name + ' ')}"
+        table.add_row(str(i), op.name, onnx_type.get(op.onnx_node, "-"), op.kind.value, str(list(t.shape)),
+                      f"{macs(g, op):,}", q, stage)
     Console().print(table)
     console.print(f"total MACs {sum(macs(g, op) for op in g.ops):,}")
     console.print(f"graph clean-up: {cleaned.describe()}")

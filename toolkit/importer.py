@@ -113,6 +113,11 @@ def graph_from_model(model: onnx.ModelProto, name: str) -> Graph:
         model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
     except Exception as exc:
         raise UnsupportedModelError(f"shape inference failed: {str(exc).splitlines()[0]}") from None
+    taken = {n.name for n in model.graph.node}
+    for i, node in enumerate(model.graph.node):   # ops are keyed by name in plans and tables
+        if not node.name:
+            node.name = next(c for c in (f"{node.op_type}_{i}", f"{node.op_type}_{i}_{node.output[0]}") if c not in taken)
+            taken.add(node.name)
     ctx = Context(model, Graph(name))
     _collect(ctx)
     g = ctx.graph

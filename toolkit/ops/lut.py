@@ -56,7 +56,8 @@ def activation(attrs: LutAttrs, x: np.ndarray, channel: int | None = None) -> np
     """ONNX's definition of a LUT op's function, in float32."""
     one, zero = F32(1), F32(0)
     if attrs.func == "Sigmoid":
-        return (one / (one + np.exp(-x))).astype(F32)
+        with np.errstate(over="ignore"):   # exp(-x) = inf for very negative x: 1 / inf = 0, as in float32
+            return (one / (one + np.exp(-x))).astype(F32)
     if attrs.func == "Tanh":
         return np.tanh(x).astype(F32)
     if attrs.func == "HardSigmoid":
