@@ -121,8 +121,11 @@ def test_samples_and_quantized_models_are_left_as_they_are():
 
 def test_an_op_still_unsupported_after_clean_up_is_named(tmp_path):
     path = export(tmp_path / "softplus.onnx", 13, act=torch.nn.Softplus)
-    assert_one_line_error(toolkit("inspect", str(path)), "unsupported op 'Softplus'", "node '/act/Softplus'",
-                          "supported ops: Add")
+    res = toolkit("inspect", str(path))
+    assert_one_line_error(res, "unsupported op 'Softplus'", "node '/act/Softplus'", "supported ops: Add")
+    rows = {line.split("│")[1].strip(): line.split("│")[3].strip() for line in res.stdout.splitlines()
+            if line.count("│") >= 4}
+    assert rows.get("Softplus") == "no" and rows.get("Conv") == "yes", res.stdout   # inspect's support table
 
 
 class HandWrittenHardSwish(torch.nn.Module):

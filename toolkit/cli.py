@@ -284,6 +284,8 @@ def samples():
 @click.option("--budget", type=int, default=None, help="SRAM budget in bytes for the model "
               "(default: the board's SRAM minus stack and runtime, see `toolkit boards`)")
 @click.option("--limit", type=int, default=None, help="use at most this many images")
+@click.option("--method", type=click.Choice(sorted(METHODS)), default="minmax", show_default=True,
+              help="calibration method for a float model (percentile keeps detector scores finer)")
 @preprocess_options
 @click.option("--probe", "probe_id", default=None, help="a board: the debug probe's unique id, when several are attached")
 @click.option("--pack", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
@@ -293,8 +295,8 @@ def samples():
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="write the report (JSON; the outputs archive goes next to the build)")
 @input_shape_option
-def deploy_cmd(board, emulate, model, images, calibration, split, patches, budget, limit, mean, std, bgr, resize,
-               probe_id, pack, pyocd_target, build_dir, report_path):
+def deploy_cmd(board, emulate, model, images, calibration, split, patches, budget, limit, method, mean, std, bgr,
+               resize, probe_id, pack, pyocd_target, build_dir, report_path):
     """Quantize, plan under BOARD's SRAM, generate C, build, boot, run every image over serial,
     check the outputs against the golden interpreter and report.
 
@@ -304,7 +306,7 @@ def deploy_cmd(board, emulate, model, images, calibration, split, patches, budge
                  calibration, limit, show_progress=True, log=lambda m: console.print(f"[dim]{m}[/dim]"),
                  preprocess={"mean": mean, "std": std, "bgr": bgr, "resize": resize},
                  probe={k: v for k, v in (("unique_id", probe_id), ("pack", pack), ("target_name", pyocd_target)) if v}
-                 if not emulate else None)
+                 if not emulate else None, method=method)
     print_deploy_summary(rep)
     if report_path:
         console.print(f"report: {report_path}")

@@ -85,10 +85,11 @@ def deploy(model: str, board: str = "host", emulate: bool = False, images: Path 
            split: str | None = None, grid=None, budget: int | None = None, report: Path | None = None,
            build_dir: Path | None = None, calibration: Path | None = None, limit: int | None = None,
            show_progress: bool = False, log=lambda msg: None, preprocess: dict | None = None,
-           probe: dict | None = None) -> DeployReport:
+           probe: dict | None = None, method: str = "minmax") -> DeployReport:
     """The whole pipeline on one target; returns the report (also written to `report` when given).
     `preprocess`: mean, std, bgr, resize overrides (toolkit.modelarg.preprocess_for); `probe`:
-    unique_id, pack, target_name for a board behind a pyOCD probe."""
+    unique_id, pack, target_name for a board behind a pyOCD probe; `method`: calibration of a float model
+    (toolkit.quantize.METHODS)."""
     target = get_target(board, emulate)
     for key, value in (probe or {}).items():
         setattr(target, key, value)
@@ -96,7 +97,7 @@ def deploy(model: str, board: str = "host", emulate: bool = False, images: Path 
     b = target.board
     path, sample = resolve_model(model)
     build_root = Path(build_dir or REPO / "build" / "deploy" / f"{sample.name if sample else path.stem}-{target.env}")
-    m = prepare_model(model, build_root, calibration, limit, preprocess)
+    m = prepare_model(model, build_root, calibration, limit, preprocess, method)
     g = m.g
     img_dir = images or (m.sample.test_dir() if m.sample else None)
     if img_dir is None:

@@ -74,7 +74,7 @@ class Firmware:
 
 
 def int8_model(path: Path, sample, calibration: Path | None, out: Path, limit: int | None,
-               preprocess: dict | None = None) -> Path:
+               preprocess: dict | None = None, method: str = "minmax") -> Path:
     """The int8 QDQ model: `path` itself when already quantized, else quantize it into `out`."""
     g, cleaned = import_model(path)
     if g.float_inputs:
@@ -85,16 +85,16 @@ def int8_model(path: Path, sample, calibration: Path | None, out: Path, limit: i
     if calib_dir is None:
         raise ToolkitError("a float model needs calibration images: pass --calibration DIR")
     calib = load_images(Path(calib_dir), pp, limit, "calibration")
-    return quantize_model(cleaned.model, out, calib.inputs, input_name, show_progress=False)  # cleaned once
+    return quantize_model(cleaned.model, out, calib.inputs, input_name, method, show_progress=False)  # cleaned once
 
 
 def prepare_model(model: str, work: Path, calibration: Path | None = None, limit: int | None = None,
-                  preprocess: dict | None = None) -> Int8Model:
+                  preprocess: dict | None = None, method: str = "minmax") -> Int8Model:
     """A sample name or ONNX file -> the int8 model (quantized into `work` when float).
     `preprocess`: mean, std, bgr, resize overrides (toolkit.modelarg.preprocess_for)."""
     path, sample = resolve_model(model)
     work.mkdir(parents=True, exist_ok=True)
-    qpath = int8_model(path, sample, calibration, work / "model.int8.onnx", limit, preprocess)
+    qpath = int8_model(path, sample, calibration, work / "model.int8.onnx", limit, preprocess, method)
     g = load_graph(qpath)
     g.name = sample.name if sample else path.stem
     pp, input_name = preprocess_for(g, sample, **(preprocess or {}))

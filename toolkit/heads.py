@@ -63,21 +63,29 @@ def iou(a, b) -> float:
     return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
-def decode_blazeface(regressors: np.ndarray, logits: np.ndarray, min_score: float = MIN_SCORE) -> list[Detection]:
-    """regressors [896, 16] and classificator logits [896] (float, one image) -> detections after
-    weighted NMS, best first."""
-    reg = np.asarray(regressors, np.float64).reshape(-1, 16) / BLAZEFACE_SIZE
-    anchors = ssd_anchors()
-    if len(reg) != len(anchors):
-        raise ValueError(f"BlazeFace has {len(anchors)} anchors; the model gives {len(reg)} boxes")
+def decode_ssd(regressors: np.ndarray, logits: np.ndarray, anchors: np.ndarray, size: int,
+               min_score: float = MIN_SCORE) -> list[Detection]:
+    """MediaPipe's SSD decoding (TensorsToDetectionsCalculator) for one image: regressors [A, 4 + 2K]
+    (box centre offset, width, height, then K keypoints, in input pixels of `size`) and score logits [A]
+    -> detections after weighted NMS, best first, coordinates relative to the input."""
+    anchors = np.asarray(anchors)
+    reg = np.asarray(regressors, np.float64).reshape(len(anchors), -1) / size
     scores = 1.0 / (1.0 + np.exp(-np.clip(np.asarray(logits, np.float64).ravel(), -SCORE_CLIP, SCORE_CLIP)))
     cx, cy = reg[:, 0] + anchors[:, 0], reg[:, 1] + anchors[:, 1]
     boxes = np.stack([cx - reg[:, 2] / 2, cy - reg[:, 3] / 2, cx + reg[:, 2] / 2, cy + reg[:, 3] / 2], axis=1)
-    kps = reg[:, 4:16].reshape(-1, 6, 2) + anchors[:, None, :]
+    kps = reg[:, 4:].reshape(len(anchors), -1, 2) + anchors[:, None, :]
     # stable sort: equal scores keep anchor order, as std::sort on MediaPipe's indexed scores may not;
     # ties between distinct boxes at the same score do not occur in practice
     order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] >= min_score]
     return weighted_nms(order, boxes, scores, kps)
+
+
+def decode_blazeface(regressors: np.ndarray, logits: np.ndarray, min_score: float = MIN_SCORE) -> list[Detection]:
+    """BlazeFace's regressors [896, 16] and classificator logits [896] (float, one image) -> faces."""
+    anchors = ssd_anchors()
+    if np.size(regressors) != len(anchors) * 16:
+        raise ValueError(f"BlazeFace has {len(anchors)} anchors; the model gives {np.size(regressors) // 16} boxes")
+    return decode_ssd(regressors, logits, anchors, BLAZEFACE_SIZE, min_score)
 
 
 def weighted_nms(order: list[int], boxes: np.ndarray, scores: np.ndarray, kps: np.ndarray,

@@ -75,22 +75,25 @@ def _collect(ctx: Context) -> None:
         ctx.shapes[name] = tuple(value.shape)
     for node in g.node:
         if node.op_type == "QuantizeLinear":
-            scale, zp = _quant_params(ctx, node)
-            if zp.dtype != np.int32 or ctx.consts.get(node.input[2], np.int8(0)).dtype != np.int8:
-                raise UnsupportedModelError(f"node '{node.name}' (QuantizeLinear): activations must be "
-                                            f"quantized to int8")
-            ctx.quant[node.output[0]] = Quant(node.output[0], scale, zp)
+            scale, zp, uint8 = _quant_params(ctx, node, None)
+            ctx.quant[node.output[0]] = Quant(node.output[0], scale, zp, uint8=uint8)
             ctx.quant_of[node.input[0]] = node.output[0]
 
 
-def _quant_params(ctx: Context, node: onnx.NodeProto) -> tuple[np.ndarray, np.ndarray]:
+def _quant_params(ctx: Context, node: onnx.NodeProto, source_uint8: bool | None
+                  ) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(scale, zero point as for int8, uint8?) of a Quantize/DequantizeLinear. uint8 quantization
+    (other tools' default: activations with zero point 128) is taken exactly as int8 minus 128: the
+    same reals, the same rounding, the same saturation. `source_uint8`: whether a DequantizeLinear's
+    input is uint8 (None for a QuantizeLinear, whose type its zero point gives, uint8 without one)."""
     scale = np.asarray(ctx.const(node.input[1], node), dtype=np.float32)
     zp = ctx.consts.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
-    if zp is not None and zp.dtype not in (np.int8, np.int32):
-        raise UnsupportedModelError(f"node '{node.name}' ({node.op_type}): only int8 quantization is "
+    if zp is not None and zp.dtype not in (np.int8, np.uint8, np.int32):
+        raise UnsupportedModelError(f"node '{node.name}' ({node.op_type}): only 8-bit quantization is "
                                     f"supported, zero point is {zp.dtype}")
+    uint8 = zp.dtype == np.uint8 if zp is not None else (source_uint8 if source_uint8 is not None else True)
     zp = np.zeros(scale.shape, np.int32) if zp is None else zp.astype(np.int32)
-    return scale, zp
+    return scale, zp - 128 if uint8 else zp, bool(uint8)
 
 
 def import_model(path: str | Path):
@@ -132,11 +135,16 @@ def graph_from_model(model: onnx.ModelProto, name: str) -> Graph:
             continue
         if node.op_type == "DequantizeLinear":
             src = node.input[0]
-            scale, zp = _quant_params(ctx, node)
-            ctx.dequant[node.output[0]] = Quant(src, scale, zp, ctx.attr(node, "axis", 1))
-            if src in ctx.consts and ctx.consts[src].dtype not in (np.int8, np.int32):
-                raise UnsupportedModelError(f"node '{node.name}': only int8 weights and int32 biases "
-                                            f"are supported, got {ctx.consts[src].dtype}")
+            const = ctx.consts.get(src)
+            if const is not None and const.dtype not in (np.int8, np.uint8, np.int32):
+                raise UnsupportedModelError(f"node '{node.name}': only 8-bit weights and int32 biases "
+                                            f"are supported, got {const.dtype}")
+            uint8 = const.dtype == np.uint8 if const is not None else \
+                (ctx.quant[src].uint8 if src in ctx.quant else None)
+            scale, zp, uint8 = _quant_params(ctx, node, uint8)
+            if const is not None and const.dtype == np.uint8:   # once per constant, however many read it
+                ctx.consts[src] = (const.astype(np.int16) - 128).astype(np.int8)
+            ctx.dequant[node.output[0]] = Quant(src, scale, zp, ctx.attr(node, "axis", 1), uint8)
             continue
         if node.op_type == "QuantizeLinear":
             q = ctx.quant[node.output[0]]
@@ -149,7 +157,7 @@ def graph_from_model(model: onnx.ModelProto, name: str) -> Graph:
                 t = g.tensors.pop(src)
                 g.inputs[g.inputs.index(src)] = node.output[0]
                 g.tensors[node.output[0]] = Tensor(node.output[0], t.shape, DType.INT8, t.layout, scale, zp,
-                                                   onnx_name=node.output[0])
+                                                   onnx_name=node.output[0], onnx_uint8=q.uint8)
                 g.float_inputs[node.output[0]] = src
             elif node.output[0] not in g.tensors:
                 raise UnsupportedModelError(f"node '{node.name}' (QuantizeLinear): quantizes '{src}', "

@@ -66,6 +66,7 @@ class Tensor:
     zero_point: np.ndarray | None = None  # int32, same shape as scale
     data: np.ndarray | None = None        # constants only, in IR layout
     onnx_name: str | None = None          # the ONNX tensor holding the same values
+    onnx_uint8: bool = False              # that ONNX tensor is uint8: it holds these int8 values + 128
 
     @property
     def is_const(self) -> bool:
@@ -206,6 +207,18 @@ def macs(graph: Graph, op: Op) -> int:
         w = graph.tensors[op.inputs[1]]
         return int(w.shape[0] * w.shape[1])
     return 0
+
+
+def from_onnx(array: np.ndarray, t: Tensor) -> np.ndarray:
+    """An ONNX value of tensor `t` in the IR: layout, and uint8 shifted to int8."""
+    a = to_ir_layout(array, t.layout)
+    return (a.astype(np.int16) - 128).astype(np.int8) if t.onnx_uint8 else a
+
+
+def to_onnx(array: np.ndarray, t: Tensor) -> np.ndarray:
+    """An IR value of tensor `t` as ONNX holds it: layout, and uint8 where the ONNX tensor is uint8."""
+    a = to_onnx_layout(array, t.layout)
+    return (a.astype(np.int16) + 128).astype(np.uint8) if t.onnx_uint8 else a
 
 
 def to_ir_layout(array: np.ndarray, layout: Layout) -> np.ndarray:

@@ -56,6 +56,24 @@ OP_TYPES_TO_QUANTIZE = sorted(set(QLinearOpsRegistry) | set(QDQRegistry)
                               | {t for s in SPECS.values() for t in s.quantize_types})
 
 
+def distinct_tensor_names(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Outputs named like the node that makes them (tflite2onnx names every node after its output) get
+    a suffix: onnxruntime's QDQ quantizer names tensors it adds after nodes, and on such a graph one of
+    them took a conv's output name (measured on MediaPipe's palm detector: a conv read another's bias
+    as its input). Graph inputs and outputs and node names stay."""
+    keep = {i.name for i in model.graph.input} | {o.name for o in model.graph.output}
+    renamed = {o: f"{o}:out" for n in model.graph.node for o in n.output if o == n.name and o not in keep}
+    if not renamed:
+        return model
+    model = onnx.ModelProto.FromString(model.SerializeToString())
+    for n in model.graph.node:
+        n.input[:] = [renamed.get(t, t) for t in n.input]
+        n.output[:] = [renamed.get(t, t) for t in n.output]
+    for v in model.graph.value_info:
+        v.name = renamed.get(v.name, v.name)
+    return model
+
+
 def quantize_model(float_path: str | Path | onnx.ModelProto, out_path: str | Path, calibration_inputs: np.ndarray,
                    input_name: str, method: str = "minmax", show_progress: bool = True) -> Path:
     """Quantize a float ONNX model to QDQ int8 (per-channel weights) using the given images.
@@ -70,7 +88,7 @@ def quantize_model(float_path: str | Path | onnx.ModelProto, out_path: str | Pat
     # a model with ops the importer does not take (unfused BatchNormalization, shape subgraphs...)
     # is cleaned first (toolkit/cleanup.py), so that the QDQ model holds only ops the engine runs
     model = float_path if isinstance(float_path, onnx.ModelProto) else read_model(float_path)
-    model = upgrade_opset(clean(model, set(SUPPORTED_OPS)).model)
+    model = distinct_tensor_names(upgrade_opset(clean(model, set(SUPPORTED_OPS)).model))
     reader = ImageCalibrationReader(input_name, calibration_inputs, show_progress)
     # onnxruntime logs a pre-processing hint at WARNING level on every call; the models here are
     # exported with constant folding already, so the hint is noise for our users.

@@ -17,7 +17,7 @@ import onnx
 import onnxruntime as ort
 
 from .golden import run_graph
-from .ir import Graph, to_ir_layout, to_onnx_layout
+from .ir import Graph, from_onnx, to_onnx
 
 
 def literal_session(model: onnx.ModelProto) -> ort.InferenceSession:
@@ -60,7 +60,7 @@ def run_literal(model: onnx.ModelProto, g: Graph, float_inputs: dict[str, np.nda
     sess = literal_session(with_outputs(model, names))
     n_images = next(iter(float_inputs.values())).shape[0]
     rows = [sess.run(names, {k: v[i:i + 1] for k, v in float_inputs.items()}) for i in range(n_images)]
-    return {n: to_ir_layout(np.concatenate([r[j] for r in rows]), g.tensors[n].layout)
+    return {n: from_onnx(np.concatenate([r[j] for r in rows]), g.tensors[n])
             for j, n in enumerate(names)}
 
 
@@ -117,9 +117,9 @@ def layer_conformance(model: onnx.ModelProto, g: Graph, int8_inputs: dict[str, n
         sess = literal_session(sub)
         agree = Agreement()
         for i in range(n_images):
-            feed = {n: to_onnx_layout(values[n][i:i + 1], g.tensors[n].layout) for n in ins}
+            feed = {n: to_onnx(values[n][i:i + 1], g.tensors[n]) for n in ins}
             (y,) = sess.run([out], feed)
-            agree.add(values[out][i:i + 1], to_ir_layout(y, g.tensors[out].layout))
+            agree.add(values[out][i:i + 1], from_onnx(y, g.tensors[out]))
         rows.append({"op": op.name, "kind": op.kind.value, **asdict(agree)})
         total.elements += agree.elements
         total.exact += agree.exact

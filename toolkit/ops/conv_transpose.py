@@ -22,7 +22,7 @@ from toolkit.ops.spec import OpSpec
 def convert(ctx: Context, node: onnx.NodeProto) -> Op:
     x = ctx.activation(node.input[0])
     spatial_input(x, node)
-    wname, w, wq = ctx.weight(node.input[1], node)
+    wname, w, wq = ctx.weight(node.input[1], node, symmetric=True)
     if w.ndim != 4 or ctx.attr(node, "group", 1) != 1:
         raise UnsupportedModelError(f"node '{node.name}' (ConvTranspose): only 2-D, group 1 is supported")
     auto_pad = ctx.attr(node, "auto_pad", b"NOTSET")

@@ -18,8 +18,9 @@ NCHW_TO_NHWC = (0, 2, 3, 1)
 class Quant:
     source: str          # int8 tensor name
     scale: np.ndarray
-    zero_point: np.ndarray
+    zero_point: np.ndarray   # as for int8: a uint8 tensor's zero point - 128
     axis: int = 1
+    uint8: bool = False      # the ONNX tensor is uint8: the IR holds it minus 128 (exact: same reals)
 
 
 @dataclass
@@ -50,12 +51,19 @@ class Context:
         q = self.dequant.get(name)
         return self.graph.tensors[q.source if q else name]
 
-    def weight(self, name: str, node: onnx.NodeProto) -> tuple[str, np.ndarray, Quant | None]:
-        """(IR name, raw values, quantization) of a constant input, looking through DequantizeLinear."""
+    def weight(self, name: str, node: onnx.NodeProto, symmetric: bool = False
+               ) -> tuple[str, np.ndarray, Quant | None]:
+        """(IR name, raw values, quantization) of a constant input, looking through DequantizeLinear.
+        `symmetric`: the kernels take this weight only with zero points 0 (conv, fc)."""
         q = self.dequant.get(name)
-        if q is not None:
-            return q.source, self.const(q.source, node), q
-        return name, self.const(name, node), None
+        if q is None:
+            return name, self.const(name, node), None
+        if symmetric and np.any(q.zero_point != 0):
+            raise UnsupportedModelError(
+                f"node '{node.name}' ({node.op_type}): weights quantized with a nonzero zero point "
+                f"({sorted(set(np.ravel(q.zero_point + (128 if q.uint8 else 0)).tolist()))[:4]}...) are not "
+                f"supported; the engine takes symmetric weights (zero point 0, or 128 for uint8)")
+        return q.source, self.const(q.source, node), q
 
     def real(self, name: str, node: onnx.NodeProto) -> np.ndarray:
         """The real (float32) values of a constant input: DequantizeLinear applied when it has one,
@@ -78,7 +86,7 @@ class Context:
             q = self.quant[qname]
             shape = self.ir_shape(name, layout)
             self.graph.tensors[qname] = Tensor(qname, shape, DType.INT8, layout, q.scale, q.zero_point,
-                                               onnx_name=qname)
+                                               onnx_name=qname, onnx_uint8=q.uint8)
             return qname
         shape = self.ir_shape(name, layout)
         self.graph.tensors[name] = Tensor(name, shape, DType.FLOAT32, layout, onnx_name=name)

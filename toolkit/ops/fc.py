@@ -18,7 +18,7 @@ def convert(ctx: Context, node: onnx.NodeProto) -> Op:
     if len(x.shape) != 2 or x.shape[0] != 1:
         raise UnsupportedModelError(f"node '{node.name}' ({node.op_type}): input must be [1, K], "
                                     f"got {list(x.shape)}")
-    wname, w, wq = ctx.weight(node.input[1], node)
+    wname, w, wq = ctx.weight(node.input[1], node, symmetric=True)
     if node.op_type == "Gemm":
         if ctx.attr(node, "alpha", 1.0) != 1.0 or ctx.attr(node, "beta", 1.0) != 1.0 or ctx.attr(node, "transA", 0):
             raise UnsupportedModelError(f"node '{node.name}' (Gemm): only alpha=beta=1, transA=0 is supported")

@@ -11,7 +11,7 @@
  * returning the bytes of ctx->buf the kernel needs (mirrored in Python: toolkit/plan/scratch.py).
  *
  * Layout: NHWC, batch 1. Weights: conv [Cout][KH][KW][Cin]; depthwise [KH][KW][C]; fc [Cout][Cin].
- * Arithmetic (bit-exact with toolkit/golden.py, see docs/arithmetic.md):
+ * Arithmetic (bit-exact with the golden kernels of toolkit/ops/ and toolkit/qmath.py, see docs/arithmetic.md):
  *   conv/depthwise/fc: acc = bias[c] + sum((x + input_offset) * w)  (int32, exact)
  *                      y = clamp(lrintf((float)acc * multiplier[c]) + output_zero_point, act_min, act_max)
  *   add/avgpool/requant: literal float32 dequantize -> op -> quantize (x / scale, round half even).
@@ -120,7 +120,7 @@ typedef struct {
 typedef struct {
     const int8_t *table;         /* tables x 256: entry q + 128 is f's int8 output for input q */
     int32_t tables;              /* 1, or one per channel (per-channel PRelu) */
-} eng_lut_params;                /* activations as lookup tables (toolkit/golden.py: lut_table) */
+} eng_lut_params;                /* activations as lookup tables (toolkit/ops/lut.py: lut_table) */
 
 /* Concatenation, one call per input: the input is requantized to the output's parameters and
  * written at `offset` along `axis` of the output (0 = h, 1 = w, 2 = c; the other two dims must

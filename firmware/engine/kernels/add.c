@@ -1,4 +1,4 @@
-/* Elementwise add, literal float32: quantize(dequant(a) + dequant(b)) as golden.add. */
+/* Elementwise add, literal float32: quantize(dequant(a) + dequant(b)) as the golden add (toolkit/ops/arith.py). */
 #include "eng_util.h"
 
 int32_t eng_add_s8_scratch_size(const eng_add_params *params, const eng_tensor *input, const eng_tensor *output)
@@ -25,7 +25,7 @@ eng_status eng_add_s8(const eng_ctx *ctx, const eng_add_params *params, const en
     const int32_t za = params->input1.zero_point, zb = params->input2.zero_point, zy = params->output.zero_point;
     const float sa = params->input1.scale, sb = params->input2.scale, sy = params->output.scale;
     for (int32_t i = 0; i < n; i++) {
-        const float t = (float)(a[i] - za) * sa + (float)(b[i] - zb) * sb;   /* golden.add, float32 */
+        const float t = (float)(a[i] - za) * sa + (float)(b[i] - zb) * sb;   /* the golden add, float32 */
         y[i] = eng_round_sat(t / sy, zy, -128, 127);
     }
     return ENG_OK;

@@ -1,5 +1,5 @@
 /* Global average pool: exact integer sum of (x - zx), then ((float)sum * sx) / (float)count and
- * quantize (a division by the output scale), in golden.avgpool's order. Output 1 x 1 x c. */
+ * quantize (a division by the output scale), in the golden avgpool's order (toolkit/ops/pool.py). Output 1 x 1 x c. */
 #include "eng_util.h"
 
 int32_t eng_avgpool_s8_scratch_size(const eng_avgpool_params *params, const eng_tensor *input,

@@ -1,4 +1,4 @@
-/* Concatenation, one call per input: requantize the input (golden.requant_literal) and place it at
+/* Concatenation, one call per input: requantize the input (qmath.requant_literal) and place it at
  * params->offset along params->axis (0 = h, 1 = w, 2 = c) of the output. */
 #include <string.h>
 

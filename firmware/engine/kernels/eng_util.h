@@ -48,21 +48,21 @@ static inline int8_t eng_round_sat(float v, int32_t zp, int32_t lo, int32_t hi)
     return (int8_t)eng_clamp_i32(eng_rint_limited(v) + zp, lo, hi);
 }
 
-/* golden.requant_acc: clamp(rint(f32(acc) * m) + zy). */
+/* qmath.requant_acc: clamp(rint(f32(acc) * m) + zy). */
 static inline int8_t eng_requant_acc(int32_t acc, float multiplier, int32_t zp, int32_t lo, int32_t hi)
 {
     float v = (float)acc * multiplier;
     return eng_round_sat(v, zp, lo, hi);
 }
 
-/* golden.dequantize: f32(q - zp) * scale. */
+/* qmath.dequantize: f32(q - zp) * scale. */
 static inline float eng_dequant(int32_t q, eng_qparam p)
 {
     float t = (float)(q - p.zero_point);
     return t * p.scale;
 }
 
-/* golden.quantize: saturate(rint(x / scale) + zp). A division, as QuantizeLinear defines it. */
+/* qmath.quantize: saturate(rint(x / scale) + zp). A division, as QuantizeLinear defines it. */
 static inline int8_t eng_quant(float x, eng_qparam p)
 {
     float v = x / p.scale;
@@ -74,7 +74,7 @@ static inline int eng_qparam_same(eng_qparam a, eng_qparam b)
     return a.scale == b.scale && a.zero_point == b.zero_point;
 }
 
-/* golden.requant_literal for one element (call only when the parameters differ). */
+/* qmath.requant_literal for one element (call only when the parameters differ). */
 static inline int8_t eng_requant_literal(int8_t q, eng_qparam in, eng_qparam out)
 {
     return eng_quant(eng_dequant(q, in), out);

@@ -1,4 +1,4 @@
-/* Activation by table lookup (golden.lut): y = table[t][x + 128], t = 0, or the channel with one
+/* Activation by table lookup (toolkit/ops/lut.py): y = table[t][x + 128], t = 0, or the channel with one
  * table per channel. Exact: the table holds the QDQ model's result for each of the 256 inputs. */
 #include "eng_util.h"
 

@@ -1,5 +1,5 @@
 /* Constant padding (value: the input zero point, real 0) in h, w and c, then requantization of
- * every element when input and output parameters differ (golden.pad). */
+ * every element when input and output parameters differ (toolkit/ops/pad.py). */
 #include <string.h>
 
 #include "eng_util.h"

@@ -1,5 +1,5 @@
 /* Resize of H and W by tables (toolkit/ops/resize.py works out, as onnxruntime does, which input rows
- * and columns each output reads): nearest gathers and requantizes like golden requant_literal;
+ * and columns each output reads): nearest gathers and requantizes like qmath.requant_literal;
  * bilinear blends the four dequantized neighbours in onnxruntime's float order and quantizes. */
 #include "eng_util.h"
 
