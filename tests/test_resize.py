@@ -87,3 +87,13 @@ def test_resize_per_layer_bit_exact_and_like_onnxruntime(work):
         assert row["max_abs_diff_lsb"] <= 1, row
     for row in rows:
         assert row["exact"] >= 0.999 * row["elements"], row
+
+
+def test_plan_says_where_a_patch_stage_must_end(work):
+    from toolkit.plan import format_plan, plan_graph
+
+    g = load_graph(next((work / "per_layer").rglob("*.int8.onnx")))
+    first = next(op for op in g.ops if op.kind == OpKind.RESIZE)
+    plan = plan_graph(g)
+    assert plan.stage_limit == {"op": first.name, "reason": f"{first.name} (resize) is not spatially local"}
+    assert f"a patch stage ends before {first.name} at the latest" in format_plan(plan)

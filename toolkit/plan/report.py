@@ -23,6 +23,8 @@ def format_plan(plan: Plan) -> str:
                                                 f"(+{100 * (plan.patch_macs / plan.macs - 1):.1f}%)"
                                                 if plan.patch_macs else ""),
              f"arena: {plan.arena_bytes} B" + (f" (budget {plan.budget_bytes} B)" if plan.budget_bytes else ""),
+             *([f"a patch stage ends before {plan.stage_limit['op']} at the latest: {plan.stage_limit['reason']}"]
+               if plan.stage_limit else []),
              ""]
     head = (f"{'#':>3} {'layer':<16} {'kind':<9} {'shape':<16} {'MACs':>11} {'layer kB':>9} "
             f"{'patch kB':>9} {'paperL kB':>9} {'paperP kB':>9} {'out@':>8} {'RF':>4}")

@@ -24,7 +24,9 @@ Top-level keys (sizes in bytes, int8 deployment):
   {`index`: [i, j], `output_region`: [y0, y1, x0, x1] in the stage output, `tensors`:
   {name: region held}, `ops`: [{`op`, `output_region`, `inputs`: [{`tensor`, `region`,
   `pad`: [top, left, bottom, right], `pad_value`}]}]} (see toolkit.plan.regions);
-- `search`: the schedules considered, [split, rows, cols, real_peak, paper_peak, macs].
+- `search`: the schedules considered, [split, rows, cols, real_peak, paper_peak, macs];
+- `stage_limit`: the first op a patch stage cannot contain, {`op`, `reason`} (null when every op
+  could be tiled): no patch stage reaches past it.
 """
 from __future__ import annotations
 
@@ -59,6 +61,7 @@ class Plan:
     stream_input: bool = False
     accounting: dict[str, str] = field(default_factory=dict)
     search: list[list[Any]] = field(default_factory=list)
+    stage_limit: dict[str, str] | None = None
     version: int = SCHEMA_VERSION
 
     def tiles(self) -> list:

@@ -20,7 +20,7 @@ from typing import Callable
 from toolkit.ir import Graph, macs
 from toolkit.plan.liveness import Placement, plan_per_layer
 from toolkit.plan.patch import StagePlan, evaluate_stage, paper_op_bytes, split_reason, stage_output
-from toolkit.plan.regions import WalkCache, receptive_fields
+from toolkit.plan.regions import WalkCache, local_reason, receptive_fields
 from toolkit.plan.schema import Plan
 
 AUTO_GRIDS = range(2, 9)
@@ -230,4 +230,13 @@ def _build_plan(graph: Graph, chosen: Candidate, per_layer: Placement, budget, o
         patch=_patch_section(graph, st) if st else None,
         planner=opts["planner"], in_place=opts["in_place"], align=opts["align"],
         stream_input=bool(st and st.stream_input),
-        accounting=dict(ACCOUNTING), search=search)
+        accounting=dict(ACCOUNTING), search=search, stage_limit=_stage_limit(graph))
+
+
+def _stage_limit(graph: Graph) -> dict[str, str] | None:
+    """The first op no patch stage can contain, and why."""
+    for op in graph.ops:
+        reason = local_reason(graph, op)
+        if reason:
+            return {"op": op.name, "reason": reason}
+    return None
