@@ -25,7 +25,7 @@ from toolkit.ir import (ResizeAttrs, SliceAttrs, ClampAttrs, ConcatAttrs, ConvAt
 F32 = np.float32
 OP_CODES = {"conv": 1, "depthwise": 2, "fc": 3, "add": 4, "maxpool": 5, "avgpool": 6, "pad": 7, "requant": 8,
             "concat": 9, "depthwise_inplace": 10, "lut": 11, "mul": 12, "resize": 13, "slice": 14,
-            "softmax": 15, "conv_transpose": 16}
+            "softmax": 15, "conv_transpose": 16, "avgpool2d": 17}
 N_INTS, N_FLOATS = 24, 4
 
 
@@ -144,6 +144,12 @@ def case_for_op(g: Graph, op: Op, acts: list[np.ndarray], want: np.ndarray, labe
         p = a.pads if pads is None else pads
         ints = [*a.kernel, *a.stride, *p, _zp(tx), _zp(ty), *_hwc(acts[0].shape), *_hwc(want.shape)]
         return Case("maxpool", ints, q, [_i8(acts[0]), _i8(want)], label)
+    if k == OpKind.AVGPOOL2D:
+        a = op.attrs
+        p = a.pads if pads is None else pads
+        ints = [*a.kernel, *a.stride, *p, int(a.count_include_pad), _zp(tx), _zp(ty), *_hwc(acts[0].shape),
+                *_hwc(want.shape)]
+        return Case("avgpool2d", ints, q, [_i8(acts[0]), _i8(want)], label)
     if k == OpKind.AVGPOOL:
         ints = [_zp(tx), _zp(ty), *_hwc(acts[0].shape), *_hwc(want.shape)]
         return Case("avgpool", ints, q, [_i8(acts[0]), _i8(want)], label)
@@ -419,6 +425,12 @@ def synthetic_cases(seed: int = 1234) -> list[Case]:
                                      scales=[None, sc], label=f"maxpool k{k} s{s} p{p} {sc or 'requant'}"))
     for hw, c in [((7, 7), 16), ((1, 1), 3), ((5, 3), 9), ((16, 16), 4)]:
         cases.append(simple_case(rng, OpKind.AVGPOOL, [(1, *hw, c)], (1, 1, 1, c)))
+    for k, s_, p, hw, inc in [((2, 2), (2, 2), (0, 0, 0, 0), (8, 8), False), ((3, 3), (2, 2), (1, 1, 1, 1), (9, 9), False),
+                              ((3, 3), (2, 2), (1, 1, 1, 1), (9, 9), True), ((3, 2), (1, 2), (1, 0, 1, 1), (5, 6), False)]:
+        ho = (hw[0] + p[0] + p[2] - k[0]) // s_[0] + 1
+        wo = (hw[1] + p[1] + p[3] - k[1]) // s_[1] + 1
+        cases.append(simple_case(rng, OpKind.AVGPOOL2D, [(1, *hw, 5)], (1, ho, wo, 5), PoolAttrs(k, s_, p, inc),
+                                 label=f"avgpool2d k{k} s{s_} p{p} include_pad={inc}"))
     for pads in [((0, 0), (1, 1), (1, 1), (0, 0)), ((0, 0), (0, 2), (1, 0), (0, 0)), ((0, 0), (0, 0), (0, 0), (0, 5)),
                  ((0, 0), (1, 0), (0, 1), (2, 3))]:
         shape = (1, 4, 5, 6)

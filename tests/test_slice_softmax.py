@@ -1,7 +1,7 @@
-"""Slice and Split on channels and Softmax (toolkit/ops/slicing.py, softmax.py): a PyTorch model that
-splits a map into channel groups, slices every other channel, takes a softmax over channels and a
-classifier softmax, quantized with real photos, runs op by op like onnxruntime's literal QDQ result and
-bit-exact on the host C engine, per layer and with the slices inside a patch stage. Unsupported
+"""Slice and Split on channels, Softmax and AveragePool (toolkit/ops/slicing.py, softmax.py, pool.py): a
+PyTorch model that average-pools (padding counted, and not), splits a map into channel groups, slices
+every other channel, takes a softmax over channels and a classifier softmax, quantized with real photos, runs op by op like onnxruntime's literal QDQ result and
+bit-exact on the host C engine, per layer and with the pooling and slices inside a patch stage. Unsupported
 slices name the node, the axis and the shape."""
 from __future__ import annotations
 
@@ -30,10 +30,13 @@ class Heads(torch.nn.Module):
 
     def forward(self, x):
         x = torch.relu(self.stem(x))
+        x = torch.nn.functional.avg_pool2d(x, 3, stride=1, padding=1)         # AveragePool, pads counted
         a, b = torch.split(x, [4, 8], dim=1)                    # Split on channels
         y = torch.cat([self.left(a), self.right(b)[:, ::2]], 1)  # Slice with a step
         seg = torch.softmax(y, dim=1)                            # softmax over channels of a map
-        pooled = torch.nn.functional.adaptive_avg_pool2d(torch.cat([y, y[:, 1:3]], 1), 1).flatten(1)
+        z = torch.nn.functional.avg_pool2d(torch.cat([y, y[:, 1:3]], 1), 3, stride=2, padding=1,
+                                           count_include_pad=False)       # pads not counted
+        pooled = torch.nn.functional.adaptive_avg_pool2d(z, 1).flatten(1)
         return seg, torch.softmax(self.fc(pooled), dim=-1)
 
 
@@ -68,11 +71,12 @@ def test_slices_and_softmax_bit_exact_and_like_onnxruntime(work):
     slices = [op.attrs for op in g.ops if op.kind == OpKind.SLICE]
     assert {(a.start, a.stop, a.step) for a in slices} >= {(0, 4, 1), (4, 12, 1), (0, 6, 2), (1, 3, 1)}
     assert sum(op.kind == OpKind.SOFTMAX for op in g.ops) == 2
+    assert {op.attrs.count_include_pad for op in g.ops if op.kind == OpKind.AVGPOOL2D} == {True, False}
     x = zoo.load_image_set(work / "test", zoo.Preprocess(32, 32, 3, (0.5,) * 3, (0.5,) * 3)).inputs
     conf = layer_conformance(onnx.load(rep.int8_model), g, golden.quantize_inputs(g, {"input": x}))
     for row in conf["per_layer"]:
         assert row["max_abs_diff_lsb"] <= 1, row
-        if row["kind"] in ("slice", "softmax"):
+        if row["kind"] in ("slice", "softmax", "avgpool2d"):
             assert row["exact"] >= 0.99 * row["elements"], row
     assert conf["exact"] >= 0.999 * conf["elements"]
 

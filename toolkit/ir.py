@@ -46,6 +46,7 @@ class OpKind(str, Enum):
     MUL = "mul"              # elementwise product of two maps, or of a map by a per-channel vector
     MAXPOOL = "maxpool"
     AVGPOOL = "avgpool"      # global average pooling
+    AVGPOOL2D = "avgpool2d"  # windowed average pooling (ONNX AveragePool)
     PAD = "pad"              # constant padding (value = real 0)
     CONCAT = "concat"
     RESHAPE = "reshape"      # byte-identical reshape (Reshape, Flatten, layout-only Transpose)
@@ -98,6 +99,7 @@ class PoolAttrs:
     kernel: tuple[int, int]
     stride: tuple[int, int]
     pads: tuple[int, int, int, int] = (0, 0, 0, 0)
+    count_include_pad: bool = False   # average pooling: padded taps count in the divisor
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,13 @@ static eng_status run_kernel(const eng_op *op, const eng_ctx *ctx, const eng_ten
         }
         return eng_maxpool_s8(ctx, &p, &in[0], out);
     }
+    case ENG_OP_AVGPOOL2D: {
+        eng_avgpool2d_params p = *(const eng_avgpool2d_params *)op->params;
+        if (pads) {
+            p.pads = *pads;
+        }
+        return eng_avgpool2d_s8(ctx, &p, &in[0], out);
+    }
     case ENG_OP_PAD: {
         eng_pad_params p = *(const eng_pad_params *)op->params;
         if (pads) {

@@ -9,8 +9,9 @@ from toolkit.ops import arith, concat, conv, conv_transpose, fc, lut, pad, pool,
 from toolkit.ops.spec import InPlace, OpSpec, Window
 
 SPECS: dict[OpKind, OpSpec] = {s.kind: s for s in (
-    conv.CONV, conv.DEPTHWISE, conv_transpose.CONV_TRANSPOSE, fc.FC, arith.ADD, arith.MUL, pool.MAXPOOL, pool.AVGPOOL, pad.PAD, concat.CONCAT,
-    requant.RESHAPE, requant.CLAMP, lut.LUT, resize.RESIZE, slicing.SLICE, softmax.SOFTMAX)}
+    conv.CONV, conv.DEPTHWISE, conv_transpose.CONV_TRANSPOSE, fc.FC, arith.ADD, arith.MUL,
+    pool.MAXPOOL, pool.AVGPOOL, pool.AVGPOOL2D, pad.PAD, concat.CONCAT, requant.RESHAPE, requant.CLAMP,
+    lut.LUT, resize.RESIZE, slicing.SLICE, softmax.SOFTMAX)}
 
 # ONNX op type -> converter; QDQ, Constant and Identity nodes are handled by the importer itself.
 CONVERTERS = {op_type: convert for s in SPECS.values() for op_type, convert in s.onnx.items()}

@@ -1,4 +1,4 @@
-"""MaxPool (windowed; GlobalMaxPool is one whose window is the map) and global average pooling (GlobalAveragePool, ReduceMean over H and W)."""
+"""MaxPool (windowed; GlobalMaxPool is one whose window is the map), AveragePool and global average pooling (GlobalAveragePool, ReduceMean over H and W)."""
 from __future__ import annotations
 
 import numpy as np
@@ -45,7 +45,7 @@ def maxpool(g: Graph, op: Op, x: np.ndarray, out_hw=None, pads=None) -> np.ndarr
     return qmath.requant_literal(out, tx, ty)
 
 
-def maxpool_window(op: Op, axis: int) -> Window:
+def pool_window(op: Op, axis: int) -> Window:
     a, at = axis - 1, op.attrs
     return Window(at.kernel[a], at.stride[a], 1, at.pads[a])
 
@@ -55,6 +55,53 @@ def maxpool_data(g: Graph, op: Op, sym: str) -> OpData:
     return struct("eng_maxpool_params", sym, {
         "kernel_h": a.kernel[0], "kernel_w": a.kernel[1], "stride_h": a.stride[0], "stride_w": a.stride[1],
         "pads": c_pads(a.pads), "input": qparam(x), "output": qparam(y)})
+
+
+def convert_avgpool(ctx: Context, node: onnx.NodeProto) -> Op:
+    x = ctx.activation(node.input[0])
+    spatial_input(x, node)
+    if ctx.attr(node, "ceil_mode", 0) or any(d != 1 for d in ctx.attr(node, "dilations", [1, 1])):
+        raise UnsupportedModelError(f"node '{node.name}' (AveragePool): ceil_mode and dilation are not supported")
+    kernel = tuple(ctx.attr(node, "kernel_shape"))
+    stride = tuple(ctx.attr(node, "strides", [1, 1]))
+    pads = conv_pads(ctx, node, x.shape[1:3], kernel, stride, (1, 1))
+    attrs = PoolAttrs(kernel, stride, pads, bool(ctx.attr(node, "count_include_pad", 0)))
+    return Op(node.name, OpKind.AVGPOOL2D, [x.name], [ctx.output(node, Layout.SPATIAL)], attrs, node.name)
+
+
+def avgpool2d(g: Graph, op: Op, x: np.ndarray, out_hw=None, pads=None) -> np.ndarray:
+    """onnxruntime's float average pool on the dequantized input: the taps inside the input summed in
+    float32, row by row, divided by their count (or by the whole window with count_include_pad), then
+    quantized. `pads` (a tile's border padding) marks where the window leaves the input."""
+    tx, ty = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    a = op.attrs
+    (kh, kw), (sh, sw) = a.kernel, a.stride
+    top, left, _, _ = a.pads if pads is None else pads
+    ho, wo = out_hw or ty.shape[1:3]
+    v = qmath.dequantize(x, tx.scale, tx.zero_point)
+    n, h, w, c = x.shape
+    out = np.zeros((n, ho, wo, c), qmath.F32)
+    for oy in range(ho):
+        y0 = oy * sh - top
+        ys = range(max(y0, 0), min(y0 + kh, h))
+        for ox in range(wo):
+            x0 = ox * sw - left
+            xs = range(max(x0, 0), min(x0 + kw, w))
+            total = np.zeros((n, c), qmath.F32)
+            for iy in ys:
+                for ix in xs:
+                    total = (total + v[:, iy, ix, :]).astype(qmath.F32)
+            count = kh * kw if a.count_include_pad else len(ys) * len(xs)
+            out[:, oy, ox, :] = total / qmath.F32(count)
+    return qmath.quantize(out, ty.scale, ty.zero_point)
+
+
+def avgpool2d_data(g: Graph, op: Op, sym: str) -> OpData:
+    x, y, a = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]], op.attrs
+    return struct("eng_avgpool2d_params", sym, {
+        "kernel_h": a.kernel[0], "kernel_w": a.kernel[1], "stride_h": a.stride[0], "stride_w": a.stride[1],
+        "pads": c_pads(a.pads), "count_include_pad": int(a.count_include_pad), "input": qparam(x),
+        "output": qparam(y)})
 
 
 def convert_global_avgpool(ctx: Context, node: onnx.NodeProto) -> Op:
@@ -86,6 +133,8 @@ def avgpool_data(g: Graph, op: Op, sym: str) -> OpData:
 
 
 MAXPOOL = OpSpec(OpKind.MAXPOOL, {"MaxPool": convert_maxpool, "GlobalMaxPool": convert_global_maxpool}, maxpool, "ENG_OP_MAXPOOL", maxpool_data,
-                 window=maxpool_window, tile_golden=windowed(maxpool), pad_value="min")
+                 window=pool_window, tile_golden=windowed(maxpool), pad_value="min")
+AVGPOOL2D = OpSpec(OpKind.AVGPOOL2D, {"AveragePool": convert_avgpool}, avgpool2d, "ENG_OP_AVGPOOL2D",
+                   avgpool2d_data, window=pool_window, tile_golden=windowed(avgpool2d))
 AVGPOOL = OpSpec(OpKind.AVGPOOL, {"GlobalAveragePool": convert_global_avgpool, "ReduceMean": convert_global_avgpool},
                  avgpool, "ENG_OP_AVGPOOL", avgpool_data)

@@ -103,6 +103,13 @@ typedef struct {
 } eng_maxpool_params;
 
 typedef struct {
+    int16_t kernel_h, kernel_w, stride_h, stride_w;
+    eng_pads pads;
+    int32_t count_include_pad;   /* 1: divide by the whole window; 0: by the taps inside the input */
+    eng_qparam input, output;
+} eng_avgpool2d_params;
+
+typedef struct {
     eng_qparam input, output;
 } eng_avgpool_params;            /* global average pool: output is 1 x 1 x c */
 
@@ -194,6 +201,12 @@ eng_status eng_maxpool_s8(const eng_ctx *ctx, const eng_maxpool_params *params, 
                           eng_tensor *output);
 int32_t eng_maxpool_s8_scratch_size(const eng_maxpool_params *params, const eng_tensor *input,
                                     const eng_tensor *output);
+
+/* Windowed average pool in float32 on the dequantized input (toolkit/ops/pool.py: avgpool2d). */
+eng_status eng_avgpool2d_s8(const eng_ctx *ctx, const eng_avgpool2d_params *params, const eng_tensor *input,
+                            eng_tensor *output);
+int32_t eng_avgpool2d_s8_scratch_size(const eng_avgpool2d_params *params, const eng_tensor *input,
+                                      const eng_tensor *output);
 
 eng_status eng_avgpool_s8(const eng_ctx *ctx, const eng_avgpool_params *params, const eng_tensor *input,
                           eng_tensor *output);

@@ -25,7 +25,7 @@
 
 enum { OP_CONV = 1, OP_DEPTHWISE, OP_FC, OP_ADD, OP_MAXPOOL, OP_AVGPOOL, OP_PAD, OP_REQUANT, OP_CONCAT,
        OP_DEPTHWISE_INPLACE, OP_LUT, OP_MUL, OP_RESIZE, OP_SLICE,
-       OP_SOFTMAX, OP_CONV_TRANSPOSE };
+       OP_SOFTMAX, OP_CONV_TRANSPOSE, OP_AVGPOOL2D };
 enum { N_INTS = 24, N_FLOATS = 4, MAX_ARRAYS = 40 };
 
 typedef struct {
@@ -347,6 +347,21 @@ static eng_status run_case(case_t *c, int8_t **out, int32_t *out_len)
         p.output = qp(n[0], fl[0]);
         eng_tensor in = tensor(i8(c, 0), n + 1), o = tensor(*out, n + 4);
         st = eng_softmax_s8(&ctx, &p, &in, &o);
+        break;
+    }
+    case OP_AVGPOOL2D: {
+        /* ints: kh kw sh sw | pads t l b r | count_include_pad zpi zpo | in hwc | out hwc; floats: si so */
+        eng_avgpool2d_params p;
+        p.kernel_h = (int16_t)n[0];
+        p.kernel_w = (int16_t)n[1];
+        p.stride_h = (int16_t)n[2];
+        p.stride_w = (int16_t)n[3];
+        p.pads = pads(n + 4);
+        p.count_include_pad = n[8];
+        p.input = qp(n[9], fl[0]);
+        p.output = qp(n[10], fl[1]);
+        eng_tensor in = tensor(i8(c, 0), n + 11), o = tensor(*out, n + 14);
+        st = eng_avgpool2d_s8(&ctx, &p, &in, &o);
         break;
     }
     case OP_MAXPOOL: {
