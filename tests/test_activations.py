@@ -5,17 +5,15 @@ patch stage. (The C kernel itself is checked case by case on the host, under ASa
 tests/kernel_vectors.py.)"""
 from __future__ import annotations
 
-import warnings
-
-import numpy as np
 import onnx
 import pytest
 
-from toolkit import golden, zoo
+from toolkit import golden
 from toolkit.importer import load_graph
 from toolkit.ir import OpKind
 from toolkit.ops.lut import lut_table
 from toolkit.reference import layer_conformance
+from torch_models import deploy_host, export_with_photos, photo_inputs
 
 torch = pytest.importorskip("torch")
 FUNCS = {"HardSwish", "PRelu", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid"}
@@ -46,24 +44,7 @@ def work(tmp_path_factory):
     net = Acts().eval()
     with torch.no_grad():
         net.acts[1].weight.uniform_(-0.5, 0.8)   # per-channel PRelu slopes, some negative
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        torch.onnx.export(net, torch.zeros(1, 3, 32, 32), str(d / "acts.onnx"), opset_version=14, dynamo=False,
-                          input_names=["input"], output_names=["logits"])
-    photos = zoo.load_image_set(zoo.SAMPLES["blazeface"].calibration_dir(),
-                                zoo.Preprocess(32, 32, 3, (0.0,) * 3, (1.0,) * 3), 14)
-    pixels = {f"img_{i:02d}.png": np.rint(x.transpose(1, 2, 0) * 255).astype(np.uint8)
-              for i, x in enumerate(photos.inputs)}
-    zoo.write_image_set(d / "calibration", dict(list(pixels.items())[:10]))
-    zoo.write_image_set(d / "test", dict(list(pixels.items())[10:]))
-    return d
-
-
-def deploy_host(work, name, **kwargs):
-    from toolkit.deploy import deploy
-
-    return deploy(str(work / "acts.onnx"), "host", images=work / "test", calibration=work / "calibration",
-                  build_dir=work / name, preprocess={"mean": "0.5", "std": "0.5"}, **kwargs)
+    return export_with_photos(net, d, "acts", ["logits"], opset=14)
 
 
 def test_activations_run_per_layer_bit_exact_and_like_onnxruntime(work):
@@ -75,7 +56,7 @@ def test_activations_run_per_layer_bit_exact_and_like_onnxruntime(work):
     assert {op.attrs.func for op in luts} == FUNCS
     prelu = next(op for op in luts if op.attrs.func == "PRelu")
     assert len(prelu.attrs.values) == 8 and lut_table(g, prelu).shape == (8, 256)
-    x = zoo.load_image_set(work / "test", zoo.Preprocess(32, 32, 3, (0.5,) * 3, (0.5,) * 3)).inputs
+    x = photo_inputs(work)
     conf = layer_conformance(onnx.load(qpath), g, golden.quantize_inputs(g, {"input": x}))
     for row in conf["per_layer"]:
         assert row["max_abs_diff_lsb"] <= 1, row

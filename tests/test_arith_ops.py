@@ -6,17 +6,16 @@ ends before the squeeze-and-excitation scale. The kernels are checked case by ca
 tests/kernel_vectors.py (host, ASan, QEMU)."""
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import onnx
 import pytest
 
-from toolkit import golden, zoo
+from toolkit import golden
 from toolkit.errors import UnsupportedModelError
 from toolkit.importer import graph_from_model, load_graph
 from toolkit.ir import OpKind
 from toolkit.reference import layer_conformance
+from torch_models import deploy_host, export_with_photos, photo_inputs
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -48,24 +47,7 @@ class SEBlock(torch.nn.Module):
 def work(tmp_path_factory):
     d = tmp_path_factory.mktemp("arith")
     torch.manual_seed(0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        torch.onnx.export(SEBlock().eval(), torch.zeros(1, 3, 32, 32), str(d / "se.onnx"), opset_version=13,
-                          dynamo=False, input_names=["input"], output_names=["logits"])
-    photos = zoo.load_image_set(zoo.SAMPLES["blazeface"].calibration_dir(),
-                                zoo.Preprocess(32, 32, 3, (0.0,) * 3, (1.0,) * 3), 14)
-    pixels = {f"img_{i:02d}.png": np.rint(x.transpose(1, 2, 0) * 255).astype(np.uint8)
-              for i, x in enumerate(photos.inputs)}
-    zoo.write_image_set(d / "calibration", dict(list(pixels.items())[:10]))
-    zoo.write_image_set(d / "test", dict(list(pixels.items())[10:]))
-    return d
-
-
-def deploy_host(work, name, **kwargs):
-    from toolkit.deploy import deploy
-
-    return deploy(str(work / "se.onnx"), "host", images=work / "test", calibration=work / "calibration",
-                  build_dir=work / name, preprocess={"mean": "0.5", "std": "0.5"}, **kwargs)
+    return export_with_photos(SEBlock().eval(), d, "se", ["logits"])
 
 
 def test_arith_ops_per_layer_bit_exact_and_like_onnxruntime(work):
@@ -77,7 +59,7 @@ def test_arith_ops_per_layer_bit_exact_and_like_onnxruntime(work):
     assert any(op.kind == OpKind.MAXPOOL and op.attrs.kernel == (16, 16) for op in g.ops)  # GlobalMaxPool
     muls = [op for op in g.ops if op.kind == OpKind.MUL]
     assert sorted(g.tensors[op.inputs[1]].shape for op in muls) == [(1, 1, 1, 16), (1, 16, 16, 16)]
-    x = zoo.load_image_set(work / "test", zoo.Preprocess(32, 32, 3, (0.5,) * 3, (0.5,) * 3)).inputs
+    x = photo_inputs(work)
     conf = layer_conformance(onnx.load(rep.int8_model), g, golden.quantize_inputs(g, {"input": x}))
     kinds = {row["kind"] for row in conf["per_layer"]}
     assert {"lut", "mul", "add"} <= kinds

@@ -7,17 +7,15 @@ onnxruntime's literal QDQ result and bit-exact on the host C engine; the planner
 before a resize. The kernel's cases are in tests/kernel_vectors.py (host, ASan, QEMU)."""
 from __future__ import annotations
 
-import warnings
-
-import numpy as np
 import onnx
 import pytest
 
-from toolkit import golden, zoo
+from toolkit import golden
 from toolkit.importer import load_graph
 from toolkit.ir import OpKind
 from toolkit.plan.regions import local_reason
 from toolkit.reference import layer_conformance
+from torch_models import deploy_host, export_with_photos, photo_inputs
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -53,24 +51,11 @@ def work(tmp_path_factory):
         net.bn.running_var.uniform_(0.5, 2.0)
         net.bn.weight.uniform_(0.5, 1.5)
         net.bn.bias.uniform_(-0.3, 0.3)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(net, torch.zeros(1, 3, 32, 32), str(d / "decoder.onnx"), opset_version=13,
-                          dynamo=False, do_constant_folding=False, input_names=["input"], output_names=["up", "odd", "learned"])
-    photos = zoo.load_image_set(zoo.SAMPLES["blazeface"].calibration_dir(),
-                                zoo.Preprocess(32, 32, 3, (0.0,) * 3, (1.0,) * 3), 14)
-    pixels = {f"img_{i:02d}.png": np.rint(x.transpose(1, 2, 0) * 255).astype(np.uint8)
-              for i, x in enumerate(photos.inputs)}
-    zoo.write_image_set(d / "calibration", dict(list(pixels.items())[:10]))
-    zoo.write_image_set(d / "test", dict(list(pixels.items())[10:]))
-    return d
+    return export_with_photos(net, d, "decoder", ["up", "odd", "learned"], do_constant_folding=False)
 
 
 def test_resize_per_layer_bit_exact_and_like_onnxruntime(work):
-    from toolkit.deploy import deploy
-
-    rep = deploy(str(work / "decoder.onnx"), "host", images=work / "test", calibration=work / "calibration",
-                 build_dir=work / "per_layer", preprocess={"mean": "0.5", "std": "0.5"})
+    rep = deploy_host(work, "per_layer")
     assert rep.golden["bit_exact"] and rep.golden["images"] == 4
     g = load_graph(rep.int8_model)
     resizes = [op for op in g.ops if op.kind == OpKind.RESIZE]
@@ -78,7 +63,7 @@ def test_resize_per_layer_bit_exact_and_like_onnxruntime(work):
         ("nearest", "asymmetric"), ("linear", "half_pixel"), ("linear", "align_corners")}
     for op in resizes:
         assert "not spatially local" in local_reason(g, op)
-    x = zoo.load_image_set(work / "test", zoo.Preprocess(32, 32, 3, (0.5,) * 3, (0.5,) * 3)).inputs
+    x = photo_inputs(work)
     conf = layer_conformance(onnx.load(rep.int8_model), g, golden.quantize_inputs(g, {"input": x}))
     rows = [row for row in conf["per_layer"] if row["kind"] in ("resize", "conv_transpose")]
     assert len(rows) == 5
@@ -92,7 +77,7 @@ def test_resize_per_layer_bit_exact_and_like_onnxruntime(work):
 def test_plan_says_where_a_patch_stage_must_end(work):
     from toolkit.plan import format_plan, plan_graph
 
-    g = load_graph(next((work / "per_layer").rglob("*.int8.onnx")))
+    g = load_graph(next((work.parent / "per_layer").rglob("*.int8.onnx")))
     first = next(op for op in g.ops if op.kind == OpKind.RESIZE)
     plan = plan_graph(g)
     assert plan.stage_limit == {"op": first.name, "reason": f"{first.name} (resize) is not spatially local"}

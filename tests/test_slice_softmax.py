@@ -5,17 +5,15 @@ bit-exact on the host C engine, per layer and with the pooling and slices inside
 slices name the node, the axis and the shape."""
 from __future__ import annotations
 
-import warnings
-
-import numpy as np
 import onnx
 import pytest
 
-from toolkit import golden, zoo
+from toolkit import golden
 from toolkit.errors import UnsupportedModelError
 from toolkit.importer import graph_from_model, load_graph
 from toolkit.ir import OpKind
 from toolkit.reference import layer_conformance
+from torch_models import deploy_host, export_with_photos, photo_inputs
 
 torch = pytest.importorskip("torch")
 
@@ -44,24 +42,7 @@ class Heads(torch.nn.Module):
 def work(tmp_path_factory):
     d = tmp_path_factory.mktemp("heads")
     torch.manual_seed(0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(Heads().eval(), torch.zeros(1, 3, 32, 32), str(d / "heads.onnx"), opset_version=13,
-                          dynamo=False, input_names=["input"], output_names=["seg", "probs"])
-    photos = zoo.load_image_set(zoo.SAMPLES["blazeface"].calibration_dir(),
-                                zoo.Preprocess(32, 32, 3, (0.0,) * 3, (1.0,) * 3), 14)
-    pixels = {f"img_{i:02d}.png": np.rint(x.transpose(1, 2, 0) * 255).astype(np.uint8)
-              for i, x in enumerate(photos.inputs)}
-    zoo.write_image_set(d / "calibration", dict(list(pixels.items())[:10]))
-    zoo.write_image_set(d / "test", dict(list(pixels.items())[10:]))
-    return d
-
-
-def deploy_host(work, name, **kwargs):
-    from toolkit.deploy import deploy
-
-    return deploy(str(work / "heads.onnx"), "host", images=work / "test", calibration=work / "calibration",
-                  build_dir=work / name, preprocess={"mean": "0.5", "std": "0.5"}, **kwargs)
+    return export_with_photos(Heads().eval(), d, "heads", ["seg", "probs"])
 
 
 def test_slices_and_softmax_bit_exact_and_like_onnxruntime(work):
@@ -72,7 +53,7 @@ def test_slices_and_softmax_bit_exact_and_like_onnxruntime(work):
     assert {(a.start, a.stop, a.step) for a in slices} >= {(0, 4, 1), (4, 12, 1), (0, 6, 2), (1, 3, 1)}
     assert sum(op.kind == OpKind.SOFTMAX for op in g.ops) == 2
     assert {op.attrs.count_include_pad for op in g.ops if op.kind == OpKind.AVGPOOL2D} == {True, False}
-    x = zoo.load_image_set(work / "test", zoo.Preprocess(32, 32, 3, (0.5,) * 3, (0.5,) * 3)).inputs
+    x = photo_inputs(work)
     conf = layer_conformance(onnx.load(rep.int8_model), g, golden.quantize_inputs(g, {"input": x}))
     for row in conf["per_layer"]:
         assert row["max_abs_diff_lsb"] <= 1, row

@@ -17,7 +17,6 @@ Each is quantized with its real calibration photos and deployed on the host boar
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import onnx

@@ -13,16 +13,18 @@ from toolkit.ops.convert import Context, conv_pads, spatial_input
 from toolkit.ops.spec import OpSpec, Window, windowed
 
 
-def convert_maxpool(ctx: Context, node: onnx.NodeProto) -> Op:
+def convert_window_pool(ctx: Context, node: onnx.NodeProto) -> Op:
+    """MaxPool and AveragePool: the window, its stride and padding (no ceil_mode, no dilation)."""
     x = ctx.activation(node.input[0])
     spatial_input(x, node)
     if ctx.attr(node, "ceil_mode", 0) or any(d != 1 for d in ctx.attr(node, "dilations", [1, 1])):
-        raise UnsupportedModelError(f"node '{node.name}' (MaxPool): ceil_mode and dilation are not supported")
+        raise UnsupportedModelError(f"node '{node.name}' ({node.op_type}): ceil_mode and dilation are not supported")
     kernel = tuple(ctx.attr(node, "kernel_shape"))
     stride = tuple(ctx.attr(node, "strides", [1, 1]))
     pads = conv_pads(ctx, node, x.shape[1:3], kernel, stride, (1, 1))
-    return Op(node.name, OpKind.MAXPOOL, [x.name], [ctx.output(node, Layout.SPATIAL)],
-              PoolAttrs(kernel, stride, pads), node.name)
+    kind = OpKind.MAXPOOL if node.op_type == "MaxPool" else OpKind.AVGPOOL2D
+    attrs = PoolAttrs(kernel, stride, pads, bool(ctx.attr(node, "count_include_pad", 0)))
+    return Op(node.name, kind, [x.name], [ctx.output(node, Layout.SPATIAL)], attrs, node.name)
 
 
 def convert_global_maxpool(ctx: Context, node: onnx.NodeProto) -> Op:
@@ -55,18 +57,6 @@ def maxpool_data(g: Graph, op: Op, sym: str) -> OpData:
     return struct("eng_maxpool_params", sym, {
         "kernel_h": a.kernel[0], "kernel_w": a.kernel[1], "stride_h": a.stride[0], "stride_w": a.stride[1],
         "pads": c_pads(a.pads), "input": qparam(x), "output": qparam(y)})
-
-
-def convert_avgpool(ctx: Context, node: onnx.NodeProto) -> Op:
-    x = ctx.activation(node.input[0])
-    spatial_input(x, node)
-    if ctx.attr(node, "ceil_mode", 0) or any(d != 1 for d in ctx.attr(node, "dilations", [1, 1])):
-        raise UnsupportedModelError(f"node '{node.name}' (AveragePool): ceil_mode and dilation are not supported")
-    kernel = tuple(ctx.attr(node, "kernel_shape"))
-    stride = tuple(ctx.attr(node, "strides", [1, 1]))
-    pads = conv_pads(ctx, node, x.shape[1:3], kernel, stride, (1, 1))
-    attrs = PoolAttrs(kernel, stride, pads, bool(ctx.attr(node, "count_include_pad", 0)))
-    return Op(node.name, OpKind.AVGPOOL2D, [x.name], [ctx.output(node, Layout.SPATIAL)], attrs, node.name)
 
 
 def avgpool2d(g: Graph, op: Op, x: np.ndarray, out_hw=None, pads=None) -> np.ndarray:
@@ -132,9 +122,9 @@ def avgpool_data(g: Graph, op: Op, sym: str) -> OpData:
     return struct("eng_avgpool_params", sym, {"input": qparam(x), "output": qparam(y)})
 
 
-MAXPOOL = OpSpec(OpKind.MAXPOOL, {"MaxPool": convert_maxpool, "GlobalMaxPool": convert_global_maxpool}, maxpool, "ENG_OP_MAXPOOL", maxpool_data,
+MAXPOOL = OpSpec(OpKind.MAXPOOL, {"MaxPool": convert_window_pool, "GlobalMaxPool": convert_global_maxpool}, maxpool, "ENG_OP_MAXPOOL", maxpool_data,
                  window=pool_window, tile_golden=windowed(maxpool), pad_value="min")
-AVGPOOL2D = OpSpec(OpKind.AVGPOOL2D, {"AveragePool": convert_avgpool}, avgpool2d, "ENG_OP_AVGPOOL2D",
+AVGPOOL2D = OpSpec(OpKind.AVGPOOL2D, {"AveragePool": convert_window_pool}, avgpool2d, "ENG_OP_AVGPOOL2D",
                    avgpool2d_data, window=pool_window, tile_golden=windowed(avgpool2d))
 AVGPOOL = OpSpec(OpKind.AVGPOOL, {"GlobalAveragePool": convert_global_avgpool, "ReduceMean": convert_global_avgpool},
                  avgpool, "ENG_OP_AVGPOOL", avgpool_data)
