@@ -17,15 +17,16 @@ import numpy as np
 
 from toolkit import golden, qmath
 from toolkit.ops import spec
-from toolkit.ops import resize, softmax
+from toolkit.ops import requant, resize, softmax
 from toolkit.ops.lut import lut_table
-from toolkit.ir import (ResizeAttrs, SliceAttrs, ClampAttrs, ConcatAttrs, ConvAttrs, DType, Graph, Layout, LutAttrs, Op, OpKind, PadAttrs,
+from toolkit.ir import (ResizeAttrs, SliceAttrs, TransposeAttrs, ClampAttrs, ConcatAttrs, ConvAttrs, DType, Graph, Layout, LutAttrs, Op, OpKind, PadAttrs,
                         PoolAttrs, Tensor)
 
 F32 = np.float32
 OP_CODES = {"conv": 1, "depthwise": 2, "fc": 3, "add": 4, "maxpool": 5, "avgpool": 6, "pad": 7, "requant": 8,
             "concat": 9, "depthwise_inplace": 10, "lut": 11, "mul": 12, "resize": 13, "slice": 14,
-            "softmax": 15, "conv_transpose": 16, "avgpool2d": 17}
+            "softmax": 15, "conv_transpose": 16, "avgpool2d": 17,
+            "transpose": 18}
 N_INTS, N_FLOATS = 24, 4
 
 
@@ -120,6 +121,12 @@ def case_for_op(g: Graph, op: Op, acts: list[np.ndarray], want: np.ndarray, labe
         return Case("mul", ints, [_scale(ta), _scale(tb), _scale(ty)], [_i8(acts[0]), _i8(acts[1]), _i8(want)], label)
     tx = tensors[op.inputs[0]]
     q = [_scale(tx), _scale(ty)]
+    if k == OpKind.TRANSPOSE:
+        (view,), flat = requant.transpose_views(SimpleNamespace(tensors=tensors), op)
+        data_perm = [p - 1 + 4 - len(tx.shape) for p in op.attrs.perm[1:]]
+        perm = list(range(4 - len(tx.shape))) + data_perm
+        ints = [*perm, _zp(tx), _zp(ty), *view, *flat]
+        return Case("transpose", ints, q, [_i8(acts[0]), _i8(want)], label)
     if k == OpKind.SLICE:
         a = op.attrs
         ints = [a.start, a.step, _zp(tx), _zp(ty), *_pixels(acts[0].shape), *_pixels(want.shape)]
@@ -468,6 +475,11 @@ def synthetic_cases(seed: int = 1234) -> list[Case]:
         for sc in ("same", None):
             cases.append(simple_case(rng, OpKind.SLICE, [shape], out, attrs, scales=[None, sc],
                                      label=f"slice {shape} [{attrs.start}:{attrs.stop}:{attrs.step}] {sc or 'requant'}"))
+    for shape, perm, out in [((1, 3, 4, 5), (0, 3, 1, 2), (1, 60)), ((1, 4, 6), (0, 2, 1), (1, 6, 4)),
+                             ((1, 2, 3, 4), (0, 2, 1, 3), (1, 3, 2, 4)), ((1, 5, 1, 7), (0, 3, 1, 2), (1, 35))]:
+        for sc in ("same", None):
+            cases.append(simple_case(rng, OpKind.TRANSPOSE, [shape], out, TransposeAttrs(perm), scales=[None, sc],
+                                     label=f"transpose {shape} {perm} -> {out} {sc or 'requant'}"))
     for shape, sc in [((1, 1, 1, 10), None), ((1, 3, 4, 2), None), ((1, 1, 1, 1000), None), ((1, 2, 2, 7), 1 / 256)]:
         cases.append(simple_case(rng, OpKind.SOFTMAX, [shape], shape, scales=[0.3, sc], label=f"softmax {shape}"))
     cases += [in_place(c) for c in cases if c.op in ("requant", "lut")]  # the same calls, output over input

@@ -50,6 +50,7 @@ class OpKind(str, Enum):
     PAD = "pad"              # constant padding (value = real 0)
     CONCAT = "concat"
     RESHAPE = "reshape"      # byte-identical reshape (Reshape, Flatten, layout-only Transpose)
+    TRANSPOSE = "transpose"  # a reshape that moves data: permute the IR axes, then reshape (TransposeAttrs)
     CLAMP = "clamp"          # Relu / Clip left as a separate op
     RESIZE = "resize"        # nearest or bilinear resize of H and W (ONNX Resize)
     SLICE = "slice"          # a range of channels (ONNX Slice, Split on channels)
@@ -142,13 +143,18 @@ class ResizeAttrs:
 
 
 @dataclass(frozen=True)
+class TransposeAttrs:
+    perm: tuple[int, ...]   # of the IR input's axes (batch first, kept first); then reshaped to the output
+
+
+@dataclass(frozen=True)
 class SliceAttrs:
     start: int   # channels start:stop:step of the last IR axis
     stop: int
     step: int = 1
 
 
-Attrs = ConvAttrs | PoolAttrs | PadAttrs | ConcatAttrs | ClampAttrs | LutAttrs | ResizeAttrs | SliceAttrs | None
+Attrs = ConvAttrs | PoolAttrs | PadAttrs | ConcatAttrs | ClampAttrs | LutAttrs | ResizeAttrs | SliceAttrs | TransposeAttrs | None
 
 
 @dataclass

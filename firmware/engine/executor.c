@@ -86,6 +86,8 @@ static eng_status run_kernel(const eng_op *op, const eng_ctx *ctx, const eng_ten
         return eng_mul_s8(ctx, (const eng_mul_params *)op->params, &in[0], &in[1], out);
     case ENG_OP_RESIZE:
         return eng_resize_s8(ctx, (const eng_resize_params *)op->params, &in[0], out);
+    case ENG_OP_TRANSPOSE:
+        return eng_transpose_s8(ctx, (const eng_transpose_params *)op->params, &in[0], out);
     case ENG_OP_SLICE:
         return eng_slice_s8(ctx, (const eng_slice_params *)op->params, &in[0], out);
     case ENG_OP_SOFTMAX:

@@ -10,7 +10,7 @@ from toolkit.ops.spec import InPlace, OpSpec, Window
 
 SPECS: dict[OpKind, OpSpec] = {s.kind: s for s in (
     conv.CONV, conv.DEPTHWISE, conv_transpose.CONV_TRANSPOSE, fc.FC, arith.ADD, arith.MUL,
-    pool.MAXPOOL, pool.AVGPOOL, pool.AVGPOOL2D, pad.PAD, concat.CONCAT, requant.RESHAPE, requant.CLAMP,
+    pool.MAXPOOL, pool.AVGPOOL, pool.AVGPOOL2D, pad.PAD, concat.CONCAT, requant.RESHAPE, requant.TRANSPOSE, requant.CLAMP,
     lut.LUT, resize.RESIZE, slicing.SLICE, softmax.SOFTMAX)}
 
 # ONNX op type -> converter; QDQ, Constant and Identity nodes are handled by the importer itself.

@@ -87,6 +87,11 @@ typedef struct {
 } eng_resize_params;
 
 typedef struct {
+    int32_t perm[3];             /* output axis k is input axis perm[k] of the input's h, w, c view */
+    eng_qparam input, output;
+} eng_transpose_params;
+
+typedef struct {
     int32_t start, step;         /* output channel k is input channel start + k * step */
     eng_qparam input, output;
 } eng_slice_params;
@@ -185,6 +190,13 @@ eng_status eng_resize_s8(const eng_ctx *ctx, const eng_resize_params *params, co
                          eng_tensor *output);
 int32_t eng_resize_s8_scratch_size(const eng_resize_params *params, const eng_tensor *input,
                                    const eng_tensor *output);
+
+/* The input's h x w x c view with its axes permuted, written flat into the output (a reshape that
+ * moves data, e.g. a feature map flattened in NCHW order); requantized when the parameters differ. */
+eng_status eng_transpose_s8(const eng_ctx *ctx, const eng_transpose_params *params, const eng_tensor *input,
+                            eng_tensor *output);
+int32_t eng_transpose_s8_scratch_size(const eng_transpose_params *params, const eng_tensor *input,
+                                      const eng_tensor *output);
 
 /* A range of channels of every pixel; input and output have the same h and w. */
 eng_status eng_slice_s8(const eng_ctx *ctx, const eng_slice_params *params, const eng_tensor *input,

@@ -25,7 +25,7 @@
 
 enum { OP_CONV = 1, OP_DEPTHWISE, OP_FC, OP_ADD, OP_MAXPOOL, OP_AVGPOOL, OP_PAD, OP_REQUANT, OP_CONCAT,
        OP_DEPTHWISE_INPLACE, OP_LUT, OP_MUL, OP_RESIZE, OP_SLICE,
-       OP_SOFTMAX, OP_CONV_TRANSPOSE, OP_AVGPOOL2D };
+       OP_SOFTMAX, OP_CONV_TRANSPOSE, OP_AVGPOOL2D, OP_TRANSPOSE };
 enum { N_INTS = 24, N_FLOATS = 4, MAX_ARRAYS = 40 };
 
 typedef struct {
@@ -327,6 +327,16 @@ static eng_status run_case(case_t *c, int8_t **out, int32_t *out_len)
         p.dx2 = (const float *)c->arrays[8].data;
         eng_tensor in = tensor(i8(c, 0), n + 3), o = tensor(*out, n + 6);
         st = eng_resize_s8(&ctx, &p, &in, &o);
+        break;
+    }
+    case OP_TRANSPOSE: {
+        /* ints: perm[3] zp_in zp_out | in hwc | out hwc; floats: s_in s_out; arrays: input, expected */
+        eng_transpose_params p;
+        memcpy(p.perm, n, sizeof p.perm);
+        p.input = qp(n[3], fl[0]);
+        p.output = qp(n[4], fl[1]);
+        eng_tensor in = tensor(i8(c, 0), n + 5), o = tensor(*out, n + 8);
+        st = eng_transpose_s8(&ctx, &p, &in, &o);
         break;
     }
     case OP_SLICE: {
