@@ -257,8 +257,8 @@ def main() -> int:
         log(f"model exists: {committed} (use --force to regenerate)")
     build_sets(cache, args.force)
     build_video(cache, args.force)
-    if target is not None or args.force:
-        check_against_tflite(tflite or get_tflite(cache), committed, cache)
+    if target is not None or args.force or not (cache / "tflite_check.json").exists():
+        check_against_tflite(tflite or get_tflite(cache), committed, cache)   # also for the committed model
     log("done")
     return 0
 
