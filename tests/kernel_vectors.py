@@ -123,9 +123,7 @@ def case_for_op(g: Graph, op: Op, acts: list[np.ndarray], want: np.ndarray, labe
     q = [_scale(tx), _scale(ty)]
     if k == OpKind.TRANSPOSE:
         (view,), flat = requant.transpose_views(SimpleNamespace(tensors=tensors), op)
-        data_perm = [p - 1 + 4 - len(tx.shape) for p in op.attrs.perm[1:]]
-        perm = list(range(4 - len(tx.shape))) + data_perm
-        ints = [*perm, _zp(tx), _zp(ty), *view, *flat]
+        ints = [*requant.view_perm(tx, op), _zp(tx), _zp(ty), *view, *flat]
         return Case("transpose", ints, q, [_i8(acts[0]), _i8(want)], label)
     if k == OpKind.SLICE:
         a = op.attrs

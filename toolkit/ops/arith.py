@@ -19,7 +19,7 @@ from toolkit import qmath
 from toolkit.codegen.params import OpData, qparam, struct
 from toolkit.errors import UnsupportedModelError
 from toolkit.ir import Graph, Layout, LutAttrs, Op, OpKind, Tensor
-from toolkit.ops.convert import Context
+from toolkit.ops.convert import Context, onnx_channel_axis
 from toolkit.ops.spec import InPlace, OpSpec, elementwise
 
 
@@ -28,7 +28,7 @@ def _constant_values(ctx: Context, node: onnx.NodeProto, name: str, x: Tensor, x
     values = ctx.real(name, node)
     onnx_shape = tuple(values.shape)
     channels = x.shape[-1]
-    channel_axis = 1 if x.layout == Layout.SPATIAL and len(x.shape) == 4 else len(x.shape) - 1
+    channel_axis = onnx_channel_axis(x)
     rank = len(x.shape)
     padded = (1,) * (rank - len(onnx_shape)) + onnx_shape
     others = [d for i, d in enumerate(padded) if i != channel_axis]

@@ -109,6 +109,11 @@ class Context:
                                           data=data, onnx_name=name)
 
 
+def onnx_channel_axis(x: Tensor) -> int:
+    """The ONNX axis that is the last IR axis: NCHW's C for a feature map, else the last."""
+    return 1 if x.layout == Layout.SPATIAL and len(x.shape) == 4 else len(x.shape) - 1
+
+
 def dtype_of(a: np.ndarray) -> DType:
     for d in DType:
         if a.dtype == d.numpy:

@@ -10,7 +10,7 @@ import onnx
 from toolkit import qmath
 from toolkit.codegen.params import OpData, qparam, struct
 from toolkit.errors import UnsupportedModelError
-from toolkit.ir import ClampAttrs, Graph, Layout, Op, OpKind, TransposeAttrs
+from toolkit.ir import ClampAttrs, Graph, Layout, Op, OpKind, Tensor, TransposeAttrs
 from toolkit.ops.convert import NCHW_TO_NHWC, Context
 from toolkit.ops.spec import InPlace, OpSpec, elementwise
 
@@ -70,14 +70,17 @@ def transpose_views(g: Graph, op: Op):
     return [dims[-3:]], (1, 1, y.size)
 
 
+def view_perm(x: Tensor, op: Op) -> list[int]:
+    """The op's permutation over the input's 3-D view (transpose_views: batch dropped, leading 1s first)."""
+    pad = 4 - len(x.shape)
+    return list(range(pad)) + [p - 1 + pad for p in op.attrs.perm[1:]]
+
+
 def transpose_data(g: Graph, op: Op, sym: str) -> OpData:
     x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
     if len(x.shape) > 4:
         raise UnsupportedModelError(f"{op.name}: the engine transposes tensors of rank 4 at most")
-    data_perm = [p - 1 for p in op.attrs.perm[1:]]             # over the data axes
-    perm = [a + 3 - len(data_perm) for a in data_perm]         # over the 3-D view (leading 1s first)
-    perm = [a for a in range(3 - len(data_perm))] + perm
-    return struct("eng_transpose_params", sym, {"perm": "{" + ", ".join(map(str, perm)) + "}",
+    return struct("eng_transpose_params", sym, {"perm": "{" + ", ".join(map(str, view_perm(x, op))) + "}",
                                                 "input": qparam(x), "output": qparam(y)})
 
 

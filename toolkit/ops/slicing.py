@@ -8,14 +8,9 @@ import onnx
 from toolkit import qmath
 from toolkit.codegen.params import OpData, pixel_views, qparam, struct
 from toolkit.errors import UnsupportedModelError
-from toolkit.ir import Graph, Layout, Op, OpKind, SliceAttrs, Tensor
-from toolkit.ops.convert import Context
+from toolkit.ir import Graph, Op, OpKind, SliceAttrs
+from toolkit.ops.convert import Context, onnx_channel_axis
 from toolkit.ops.spec import OpSpec, elementwise
-
-
-def _channel_axis(x: Tensor) -> int:
-    """The ONNX axis that is the last IR axis: NCHW's C for a feature map, else the last."""
-    return 1 if x.layout == Layout.SPATIAL and len(x.shape) == 4 else len(x.shape) - 1
 
 
 def _ints(ctx: Context, node: onnx.NodeProto, i: int, default=None):
@@ -26,7 +21,7 @@ def _ints(ctx: Context, node: onnx.NodeProto, i: int, default=None):
 
 def convert_slice(ctx: Context, node: onnx.NodeProto) -> Op:
     x = ctx.activation(node.input[0])
-    rank, axis_c = len(x.shape), _channel_axis(x)
+    rank, axis_c = len(x.shape), onnx_channel_axis(x)
     starts, ends = _ints(ctx, node, 1), _ints(ctx, node, 2)
     axes = _ints(ctx, node, 3, list(range(len(starts))))
     steps = _ints(ctx, node, 4, [1] * len(starts))
@@ -49,9 +44,9 @@ def convert_slice(ctx: Context, node: onnx.NodeProto) -> Op:
 def convert_split(ctx: Context, node: onnx.NodeProto) -> list[Op]:
     x = ctx.activation(node.input[0])
     axis = ctx.attr(node, "axis", 0) % len(x.shape)
-    if axis != _channel_axis(x):
+    if axis != onnx_channel_axis(x):
         raise UnsupportedModelError(f"node '{node.name}' (Split): only splitting channels (axis "
-                                    f"{_channel_axis(x)}) is supported, got axis {axis}")
+                                    f"{onnx_channel_axis(x)}) is supported, got axis {axis}")
     sizes = ctx.attr(node, "split") or _ints(ctx, node, 1)
     c = x.shape[-1]
     if not sizes:

@@ -16,8 +16,8 @@ from toolkit import qmath
 from toolkit.codegen.cformat import c_array, c_float
 from toolkit.codegen.params import OpData, pixel_views, qparam, struct
 from toolkit.errors import UnsupportedModelError
-from toolkit.ir import Graph, Layout, Op, OpKind, Tensor
-from toolkit.ops.convert import Context
+from toolkit.ir import Graph, Op, OpKind, Tensor
+from toolkit.ops.convert import Context, onnx_channel_axis
 from toolkit.ops.spec import OpSpec
 
 F32 = qmath.F32
@@ -27,7 +27,7 @@ def convert(ctx: Context, node: onnx.NodeProto) -> Op:
     x = ctx.activation(node.input[0])
     rank = len(x.shape)
     axis = ctx.attr(node, "axis", -1 if ctx.model.opset_import[0].version >= 13 else 1) % rank
-    last = 1 if x.layout == Layout.SPATIAL and rank == 4 else rank - 1
+    last = onnx_channel_axis(x)
     if axis != last:
         raise UnsupportedModelError(f"node '{node.name}' (Softmax): only the softmax over "
                                     f"{'channels' if last == 1 else 'the last axis'} (axis {last}) is supported, "
