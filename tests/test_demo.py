@@ -4,6 +4,7 @@ scaling), headless, in a window under Xvfb, interrupted, and with the link lost.
 are checked against onnxruntime's output (literal QDQ) on the same frames."""
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -20,6 +21,7 @@ import pytest
 
 from test_cli_errors import assert_one_line_error, toolkit
 from toolkit import heads, zoo
+from toolkit.demo import WINDOW
 from toolkit.importer import load_graph
 from toolkit.reference import run_literal
 
@@ -257,14 +259,23 @@ def best_match(screen: np.ndarray, frame: np.ndarray) -> float:
     return float(cv2.matchTemplate(screen, frame, cv2.TM_CCOEFF_NORMED).max())
 
 
+def demo_windows(display: str) -> list[str]:
+    """The demo's windows on `display` with their geometry (xdotool), for a failure message."""
+    run = functools.partial(subprocess.run, env=dict(os.environ, DISPLAY=display), capture_output=True, text=True,
+                            timeout=10)
+    ids = run(["xdotool", "search", "--name", WINDOW]).stdout.split()
+    return [run(["xdotool", "getwindowgeometry", i]).stdout.replace("\n", " ").strip() for i in ids]
+
+
 def test_window_shows_the_annotated_frame_and_q_quits(tmp_path, build_dir, xvfb, no_qemu_left):
     from PIL import Image, ImageGrab
 
     out = tmp_path / "frames"
+    # Qt on X11 whatever the environment says (a CI's QT_QPA_PLATFORM=offscreen draws nothing on screen)
     proc = subprocess.Popen(demo_command("--source", f"video:{video()}", "--window", "--out", str(out),
                                          "--build-dir", str(build_dir)),
-                            env=dict(os.environ, DISPLAY=xvfb), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            env=dict(os.environ, DISPLAY=xvfb, QT_QPA_PLATFORM="xcb"), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     shot = frame = None
     try:
         deadline = time.monotonic() + 600
@@ -281,7 +292,9 @@ def test_window_shows_the_annotated_frame_and_q_quits(tmp_path, build_dir, xvfb,
             if best_match(shot, frame) > 0.95 or time.monotonic() > drawn or proc.poll() is not None:
                 break
             time.sleep(0.5)
-        assert best_match(shot, frame) > 0.95, "the window does not show the annotated frame"
+        assert best_match(shot, frame) > 0.95, (f"the window does not show the annotated frame; demo "
+                                                f"{'running' if proc.poll() is None else 'ended'}, windows "
+                                                f"named {WINDOW!r} on {xvfb}: {demo_windows(xvfb) or 'none'}")
         assert best_match(shot, np.ascontiguousarray(frame[:, ::-1])) < best_match(shot, frame)
         subprocess.run(["xdotool", "mousemove", "100", "100", "key", "q"], env=dict(os.environ, DISPLAY=xvfb),
                        check=True, timeout=10)

@@ -10,10 +10,12 @@ once) or a lost link, each with a one-line reason. The emulator is stopped on ev
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -272,7 +274,8 @@ def run_demo(model: str, board: str, emulate: bool, source: str, out: Path | Non
                     break
                 x = zoo.preprocess_image(rgb, m.preprocess)[None]
                 moved = client.bytes_sent + client.bytes_received
-                outs, latency = infer_image(client, m.g, m.quantize(x), 0)
+                exchange = functools.partial(infer_image, client, m.g, m.quantize(x), 0)
+                outs, latency = view.while_drawing(exchange) if view else exchange()
                 seconds = client.last_run_seconds
                 moved = client.bytes_sent + client.bytes_received - moved
                 sram = measured_memory(client.stats(), target, fw.sizes)["peak_sram_bytes"]
@@ -310,19 +313,39 @@ def run_demo(model: str, board: str, emulate: bool, source: str, out: Path | Non
 
 
 class Window:
-    """The OpenCV window (q or Esc quits; keys are read between frames)."""
+    """The OpenCV window (q or Esc quits after the frame in flight). Its event loop keeps running
+    while the board works on a frame: a frame on the emulator takes seconds, and a window whose
+    events wait that long is drawn late (or not at all on a loaded X server) and cannot be moved."""
 
     def __init__(self):
         import cv2
 
         cv2.namedWindow(WINDOW, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)
+        self.quit = False
 
     def show(self, rgb: np.ndarray) -> bool:
-        """Show a frame; True when q or Esc was pressed."""
+        """Show a frame; True once q or Esc was pressed (now or while the frame was computed)."""
         import cv2
 
         cv2.imshow(WINDOW, np.ascontiguousarray(rgb[:, :, ::-1]))
-        return (cv2.waitKey(1) & 0xFF) in (ord("q"), 27)
+        self.read_keys(1)
+        return self.quit
+
+    def while_drawing(self, work):
+        """`work()` (one frame's exchange with the board) in a thread, the window's events here."""
+        pool = ThreadPoolExecutor(1, thread_name_prefix="board")
+        try:
+            future = pool.submit(work)
+            while not future.done():
+                self.read_keys(20)
+            return future.result()
+        finally:
+            pool.shutdown(wait=False)   # after a second Ctrl-C the session's close ends the exchange
+
+    def read_keys(self, ms: int) -> None:
+        import cv2
+
+        self.quit |= (cv2.waitKey(ms) & 0xFF) in (ord("q"), 27)
 
     def close(self) -> None:
         import cv2
