@@ -19,7 +19,7 @@ from .deploy import deploy
 from .errors import ToolkitError
 from .importer import load_graph
 from .ir import macs
-from .modelarg import parse_grid, pin_input_shape, preprocess_for, resolve_model
+from .modelarg import LAYOUTS, nchw_input, parse_grid, pin_input_shape, preprocess_for, resolve_model
 from .plan import BudgetError, format_plan, plan_graph, plot_plan
 from .quantize import METHODS, quantize_model
 from .reference import optimized_session_warning
@@ -89,15 +89,20 @@ def run_quantize(model: str, calibration: Path | None, test: Path | None, out: P
     return report
 
 
-def input_shape_option(command):
-    """--input-shape: fix a model's dynamic input dimensions (toolkit.modelarg.pin_input_shape)."""
+def input_options(command):
+    """--input-layout and --input-shape: an NHWC image input made NCHW, then dynamic dimensions fixed
+    (toolkit.modelarg.nchw_input, pin_input_shape); both give the command a copy of the model."""
     @functools.wraps(command)
-    def with_shape(*args, input_shape=None, **kwargs):
+    def with_input(*args, input_layout="auto", input_shape=None, **kwargs):
+        kwargs["model"] = nchw_input(kwargs["model"], input_layout, say=console.print)
         if input_shape:
             kwargs["model"] = pin_input_shape(kwargs["model"], input_shape)
         return command(*args, **kwargs)
-    return click.option("--input-shape", default=None, help="run a model whose input has dynamic dimensions "
-                        "at this shape: 1,C,H,W (or C,H,W)")(with_shape)
+    with_input = click.option("--input-shape", default=None, help="run a model whose input has dynamic "
+                              "dimensions at this shape: 1,C,H,W (or C,H,W), NCHW whatever --input-layout")(with_input)
+    return click.option("--input-layout", type=click.Choice(LAYOUTS), default="auto", show_default=True,
+                        help="the image input's layout in the ONNX file; auto: NHWC when the input is read "
+                        "only through Transposes to NCHW (TF exports)")(with_input)
 
 
 def preprocess_options(command):
@@ -132,7 +137,7 @@ def cli() -> None:
 @click.option("--limit", type=int, help="use at most this many calibration images")
 @click.option("--test-limit", type=int, help="verify on at most this many test images (default: all)")
 @preprocess_options
-@input_shape_option
+@input_options
 def quantize(model, calibration, test, out, report_path, method, limit, test_limit, mean, std, bgr, resize):
     """Quantize MODEL (a sample name or a float ONNX file) to int8 and verify it."""
     run_quantize(model, calibration, test, out, report_path, method, limit, test_limit,
@@ -141,7 +146,7 @@ def quantize(model, calibration, test, out, report_path, method, limit, test_lim
 
 @cli.command()
 @click.argument("model")
-@input_shape_option
+@input_options
 def inspect(model):
     """Show what the toolkit makes of MODEL before anything runs: per op the ONNX op it comes from, the
     engine op kind, output shape, MACs, quantization, and whether it can run inside a patch stage (or
@@ -193,7 +198,7 @@ def inspect(model):
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="write plan.json")
 @click.option("--plot", "plot_path", type=click.Path(path_type=Path), help="draw per-layer vs patch memory (PNG)")
 @click.option("--stream-input", is_flag=True, help="assume the host streams the input image band by band")
-@input_shape_option
+@input_options
 def plan(model, board, sram, split, patches, json_path, plot_path, stream_input):
     """Plan MODEL's memory: per-layer arena, or MCUNetV2 patch-based stage under a SRAM budget."""
     if board and sram:
@@ -294,7 +299,7 @@ def samples():
 @click.option("--build-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="write the report (JSON; the outputs archive goes next to the build)")
-@input_shape_option
+@input_options
 def deploy_cmd(board, emulate, model, images, calibration, split, patches, budget, limit, method, mean, std, bgr,
                resize, probe_id, pack, pyocd_target, build_dir, report_path):
     """Quantize, plan under BOARD's SRAM, generate C, build, boot, run every image over serial,
@@ -365,7 +370,7 @@ def print_deploy_summary(rep) -> None:
 @click.option("--window/--no-window", default=None,
               help="show the annotated frames in a window (default: when a display is present)")
 @click.option("--build-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
-@input_shape_option
+@input_options
 def demo(board, emulate, model, source, out, frames, window, build_dir):
     """Stream frames through the board and draw what it finds: BlazeFace faces (boxes, keypoints,
     scores) or a classifier's top classes, with the board's latency, link time, frame rate and

@@ -21,9 +21,73 @@ def resolve_model(model: str) -> tuple[Path, zoo.SampleModel | None]:
     return path, zoo.find_sample(path)
 
 
+BUILD_MODELS = Path(__file__).resolve().parent.parent / "build" / "models"
+LAYOUTS = ("auto", "nchw", "nhwc")
+NHWC_TO_NCHW = [0, 3, 1, 2]
+
+
+def image_input(m):
+    """The model's image input: its first input that is not an initializer."""
+    consts = {i.name for i in m.graph.initializer}
+    return next(i for i in m.graph.input if i.name not in consts)
+
+
+def nchw_input(model: str, layout: str, say=print) -> str:
+    """--input-layout: an NHWC image input (TF models as tf2onnx exports them: the input goes through
+    a Transpose to NCHW before the first conv) becomes NCHW in a copy under build/models/nchw/, with
+    those Transposes gone. The function is the same (the Transpose moves to the host, where images
+    become arrays anyway), and every stage after (calibration, onnxruntime reference, preprocessing,
+    the engine's NHWC input) then sees the input as it sees the samples'. `auto` (the default) does
+    this when every reader of the input is such a Transpose, the only way an ONNX CNN reads NHWC
+    images (ONNX's Conv is NCHW); `nhwc` insists (and says what else reads it); `nchw` never does."""
+    import onnx
+
+    from .importer import read_model
+
+    if layout == "nchw":
+        return model
+    path, _ = resolve_model(model)
+    m = read_model(path)
+    image = image_input(m)
+    readers = [n for n in m.graph.node if image.name in n.input]
+    to_nchw = [n for n in readers if n.op_type == "Transpose" and
+               [list(a.ints) for a in n.attribute if a.name == "perm"] == [NHWC_TO_NCHW]]
+    dims = image.type.tensor_type.shape.dim
+    if layout == "auto" and (not readers or len(to_nchw) < len(readers) or len(dims) != 4):
+        return model
+    if len(dims) != 4:
+        raise ToolkitError(f"--input-layout nhwc: input '{image.name}' has rank {len(dims)}, not 4 (N,H,W,C)")
+    other = next((n for n in readers if n not in to_nchw), None)
+    if other is not None:
+        raise ToolkitError(f"--input-layout nhwc: input '{image.name}' is read by {other.op_type} '{other.name}'; "
+                           f"an NHWC input must go through a Transpose to NCHW (perm 0,3,1,2) before anything "
+                           f"else, as TF exporters write it")
+    nhwc = [onnx.TensorShapeProto.Dimension() for _ in dims]
+    for kept, d in zip(nhwc, dims):
+        kept.CopyFrom(d)
+    for d, i in zip(dims, NHWC_TO_NCHW):
+        d.CopyFrom(nhwc[i])
+    gone = {t.output[0] for t in to_nchw}
+    for t in to_nchw:
+        m.graph.node.remove(t)
+    for node in m.graph.node:
+        for i, name in enumerate(node.input):
+            if name in gone:
+                node.input[i] = image.name
+    for vi in [v for v in m.graph.value_info if v.name in gone]:
+        m.graph.value_info.remove(vi)
+    out = BUILD_MODELS / "nchw" / path.name
+    out.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(m, str(out))
+    say(f"input '{image.name}' is NHWC, read through {', '.join(t.name for t in to_nchw)}: running an NCHW copy, "
+        f"{out.relative_to(BUILD_MODELS.parent.parent)}")
+    return str(out)
+
+
 def pin_input_shape(model: str, shape: str) -> str:
     """--input-shape: a copy of the model whose image input has this fixed shape ('1,3,48,192', or
-    'C,H,W' with batch 1), written under build/models/; the path of that copy."""
+    'C,H,W' with batch 1), written under build/models/; the path of that copy. The shape is NCHW
+    whatever the layout of the model's file: an NHWC input was made NCHW first (nchw_input)."""
     import onnx
 
     from .importer import read_model
@@ -37,8 +101,7 @@ def pin_input_shape(model: str, shape: str) -> str:
         raise ToolkitError(f"--input-shape takes 1,C,H,W or C,H,W with positive sizes, not {shape!r}")
     path, _ = resolve_model(model)
     m = read_model(path)
-    consts = {i.name for i in m.graph.initializer}
-    image = next(i for i in m.graph.input if i.name not in consts)
+    image = image_input(m)
     have = image.type.tensor_type.shape.dim
     if len(have) != 4:
         raise ToolkitError(f"input '{image.name}' has rank {len(have)}; --input-shape sets a 4-D NCHW input")
@@ -48,7 +111,7 @@ def pin_input_shape(model: str, shape: str) -> str:
                                f"where {v} was asked")
         d.Clear()
         d.dim_value = v
-    out = Path(__file__).resolve().parent.parent / "build" / "models" / f"{path.stem}.{'x'.join(map(str, dims))}.onnx"
+    out = BUILD_MODELS / f"{path.stem}.{'x'.join(map(str, dims))}.onnx"
     out.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(m, str(out))
     return str(out)
