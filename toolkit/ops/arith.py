@@ -44,7 +44,7 @@ def _constant_values(ctx: Context, node: onnx.NodeProto, name: str, x: Tensor, x
 
 def convert(ctx: Context, node: onnx.NodeProto) -> Op:
     names = list(node.input)
-    const = [n in ctx.consts or (n in ctx.dequant and ctx.dequant[n].source in ctx.consts) for n in names]
+    const = [ctx.is_const(n) for n in names]
     if all(const):
         raise UnsupportedModelError(f"node '{node.name}' ({node.op_type}): both operands are constants "
                                     f"(the graph clean-up folds these in a float model)")

@@ -25,8 +25,7 @@ def convert(ctx: Context, node: onnx.NodeProto) -> Op:
     wname, w, wq = ctx.weight(node.input[1], node, symmetric=True)
     if w.ndim != 4 or ctx.attr(node, "group", 1) != 1:
         raise UnsupportedModelError(f"node '{node.name}' (ConvTranspose): only 2-D, group 1 is supported")
-    auto_pad = ctx.attr(node, "auto_pad", b"NOTSET")
-    if (auto_pad.decode() if isinstance(auto_pad, bytes) else auto_pad) not in ("NOTSET", "", "VALID"):
+    if ctx.text(node, "auto_pad", "NOTSET") not in ("NOTSET", "", "VALID"):
         raise UnsupportedModelError(f"node '{node.name}' (ConvTranspose): auto_pad SAME is not supported")
     _, _, kh, kw = w.shape
     if wq is not None and np.size(wq.scale) > 1 and wq.axis % 4 != 1:

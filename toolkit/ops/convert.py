@@ -40,6 +40,15 @@ class Context:
                 return onnx.helper.get_attribute_value(a)
         return default
 
+    def text(self, node: onnx.NodeProto, name: str, default: str) -> str:
+        """A string attribute (onnx gives bytes)."""
+        v = self.attr(node, name, default)
+        return v.decode() if isinstance(v, bytes) else v
+
+    def is_const(self, name: str) -> bool:
+        """A constant, float or behind a DequantizeLinear."""
+        return name in self.consts or (name in self.dequant and self.dequant[name].source in self.consts)
+
     def const(self, name: str, node: onnx.NodeProto) -> np.ndarray:
         if name not in self.consts:
             raise UnsupportedModelError(
@@ -129,8 +138,7 @@ def spatial_input(t: Tensor, node: onnx.NodeProto) -> None:
 
 
 def conv_pads(ctx: Context, node: onnx.NodeProto, in_hw, kernel, stride, dilation) -> tuple[int, int, int, int]:
-    auto_pad = ctx.attr(node, "auto_pad", b"NOTSET")
-    auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else auto_pad
+    auto_pad = ctx.text(node, "auto_pad", "NOTSET")
     if auto_pad in ("NOTSET", ""):
         p = ctx.attr(node, "pads", [0, 0, 0, 0])
         return (p[0], p[1], p[2], p[3])

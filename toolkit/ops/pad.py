@@ -15,8 +15,7 @@ from toolkit.ops.spec import OpSpec, Window
 
 def convert(ctx: Context, node: onnx.NodeProto) -> Op:
     x = ctx.activation(node.input[0])
-    mode = ctx.attr(node, "mode", b"constant")
-    mode = mode.decode() if isinstance(mode, bytes) else mode
+    mode = ctx.text(node, "mode", "constant")
     pads = ctx.attr(node, "pads") or list(ctx.const(node.input[1], node))
     value = 0.0
     if len(node.input) > 2 and node.input[2]:

@@ -25,17 +25,12 @@ COORDINATE_MODES = ("half_pixel", "pytorch_half_pixel", "align_corners", "asymme
 NEAREST_MODES = ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")
 
 
-def _text(ctx: Context, node: onnx.NodeProto, name: str, default: str) -> str:
-    v = ctx.attr(node, name, default)
-    return v.decode() if isinstance(v, bytes) else v
-
-
 def convert(ctx: Context, node: onnx.NodeProto) -> Op:
     x = ctx.activation(node.input[0])
     spatial_input(x, node)
-    mode = _text(ctx, node, "mode", "nearest")
-    coord = _text(ctx, node, "coordinate_transformation_mode", "half_pixel")
-    nearest = _text(ctx, node, "nearest_mode", "round_prefer_floor")
+    mode = ctx.text(node, "mode", "nearest")
+    coord = ctx.text(node, "coordinate_transformation_mode", "half_pixel")
+    nearest = ctx.text(node, "nearest_mode", "round_prefer_floor")
     if mode not in ("nearest", "linear") or coord not in COORDINATE_MODES or nearest not in NEAREST_MODES:
         raise UnsupportedModelError(
             f"node '{node.name}' (Resize): mode={mode}, coordinate_transformation_mode={coord}, "
