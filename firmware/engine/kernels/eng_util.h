@@ -42,10 +42,30 @@ static inline int32_t eng_clamp_i32(int32_t v, int32_t lo, int32_t hi)
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
-/* rint(v) + zp, clamped to [lo, hi]. */
+/* rint(v) + zp saturated to int8 ([-128, 127]). On the Cortex-M7 three instructions: VCVTR.S32.F32
+ * (saturates to int32), QADD (saturating, so adding zp cannot overflow) and SSAT 8; elsewhere the
+ * portable path above. Saturating in steps gives the same result as one clamp at the end: every
+ * step keeps values inside int8 inside, and moves values outside it to the same side. */
+static inline int32_t eng_round_zp_s8(float v, int32_t zp)
+{
+#if defined(__arm__) && defined(__ARM_FP) && (__ARM_FP & 4) && defined(__ARM_FEATURE_SAT) && \
+    defined(__ARM_FEATURE_QBIT)
+    float r;
+    int32_t q;
+    __asm__("vcvtr.s32.f32 %0, %1" : "=t"(r) : "t"(v));
+    memcpy(&q, &r, sizeof q);
+    return __ssat(__qadd(q, zp), 8);
+#else
+    return eng_clamp_i32(eng_rint_limited(v) + zp, -128, 127);
+#endif
+}
+
+/* rint(v) + zp, clamped to [lo, hi] (inside int8). Bounds at the int8 limits (no fused activation)
+ * cost nothing where they are constants: kernels pass them so from a specialised loop. */
 static inline int8_t eng_round_sat(float v, int32_t zp, int32_t lo, int32_t hi)
 {
-    return (int8_t)eng_clamp_i32(eng_rint_limited(v) + zp, lo, hi);
+    const int32_t q = eng_round_zp_s8(v, zp);
+    return (int8_t)(lo == -128 && hi == 127 ? q : eng_clamp_i32(q, lo, hi));
 }
 
 /* qmath.requant_acc: clamp(rint(f32(acc) * m) + zy). */

@@ -140,11 +140,11 @@ static inline int32_t dot_col1(const int16_t *c0, const int8_t *w, int32_t n, in
     return a0;
 }
 
-static void general(const eng_ctx *ctx, const eng_conv_params *p, const eng_tensor *in, const int8_t *filter,
-                    const int32_t *bias, eng_tensor *output)
+ENG_SPECIALISE void general(const eng_ctx *ctx, const eng_conv_params *p, const eng_tensor *in,
+                            const int8_t *filter, const int32_t *bias, eng_tensor *output, int32_t lo, int32_t hi)
 {
     const int32_t n = p->kernel_h * p->kernel_w * in->c, cout = output->c;
-    const int32_t npix = output->h * output->w, zp = p->output_zero_point, lo = p->act_min, hi = p->act_max;
+    const int32_t npix = output->h * output->w, zp = p->output_zero_point;
     int16_t *col0 = (int16_t *)ctx->buf, *col1 = col0 + n;
     for (int32_t pix = 0; pix < npix; pix += 2) {
         const int32_t ncols = pix + 1 < npix ? 2 : 1;
@@ -187,6 +187,10 @@ eng_status eng_conv_s8(const eng_ctx *ctx, const eng_conv_params *params, const 
     if (!eng_scratch_ok(ctx, eng_conv_s8_scratch_size(params, input, output))) {
         return ENG_SCRATCH_ERROR;
     }
-    general(ctx, params, input, filter, bias, output);
+    if (params->act_min == -128 && params->act_max == 127) {
+        general(ctx, params, input, filter, bias, output, -128, 127);
+    } else {
+        general(ctx, params, input, filter, bias, output, params->act_min, params->act_max);
+    }
     return ENG_OK;
 }

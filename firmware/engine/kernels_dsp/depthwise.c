@@ -76,11 +76,12 @@ typedef struct {
     int32_t wu[18];   /* per tap: SXTB16(w), SXTB16(w >> 8) */
     int32_t init[4];  /* bias + input_offset * sum(w) */
     float m[4];
-    int32_t zp, lo, hi, row, col;   /* row and col: input strides in bytes */
+    int32_t zp, row, col;   /* row and col: input strides in bytes */
 } dw3_state;
 
 /* n interior pixels from x (stepping xstep input bytes), outputs from out (stepping ostep). */
-static void dw3x3_run(const dw3_state *s, const int8_t *x, int32_t n, int32_t xstep, int8_t *out, int32_t ostep)
+ENG_SPECIALISE void dw3x3_run(const dw3_state *s, const int8_t *x, int32_t n, int32_t xstep, int8_t *out,
+                              int32_t ostep, int32_t lo, int32_t hi)
 {
     const int32_t row = s->row, col = s->col;
     for (; n > 0; n--, x += xstep, out += ostep) {
@@ -92,19 +93,19 @@ static void dw3x3_run(const dw3_state *s, const int8_t *x, int32_t n, int32_t xs
             DW_MAC4(eng_rd32(xr + col), w[2], w[3]);
             DW_MAC4(eng_rd32(xr + 2 * col), w[4], w[5]);
         }
-        out[0] = eng_requant_acc(a0, s->m[0], s->zp, s->lo, s->hi);
-        out[1] = eng_requant_acc(a1, s->m[1], s->zp, s->lo, s->hi);
-        out[2] = eng_requant_acc(a2, s->m[2], s->zp, s->lo, s->hi);
-        out[3] = eng_requant_acc(a3, s->m[3], s->zp, s->lo, s->hi);
+        out[0] = eng_requant_acc(a0, s->m[0], s->zp, lo, hi);
+        out[1] = eng_requant_acc(a1, s->m[1], s->zp, lo, hi);
+        out[2] = eng_requant_acc(a2, s->m[2], s->zp, lo, hi);
+        out[3] = eng_requant_acc(a3, s->m[3], s->zp, lo, hi);
     }
 }
 
-static void group4(const eng_conv_params *p, const eng_tensor *in, const int8_t *filter, const int32_t *bias,
-                   eng_tensor *output, int32_t c)
+ENG_SPECIALISE void group4(const eng_conv_params *p, const eng_tensor *in, const int8_t *filter,
+                           const int32_t *bias, eng_tensor *output, int32_t c, int32_t lo, int32_t hi)
 {
     const int32_t ch = in->c, kh = p->kernel_h, kw = p->kernel_w, dh = p->dilation_h, dw = p->dilation_w;
     const int32_t off = p->input_offset;
-    const int32_t zp = p->output_zero_point, lo = p->act_min, hi = p->act_max;
+    const int32_t zp = p->output_zero_point;
     const float m0 = p->multiplier[c], m1 = p->multiplier[c + 1], m2 = p->multiplier[c + 2],
                 m3 = p->multiplier[c + 3];
     const int32_t b0 = bias ? bias[c] : 0, b1 = bias ? bias[c + 1] : 0;
@@ -119,7 +120,7 @@ static void group4(const eng_conv_params *p, const eng_tensor *in, const int8_t 
     }
     const int32_t i0 = b0 + off * s0, i1 = b1 + off * s1, i2 = b2 + off * s2, i3 = b3 + off * s3;
     const int fast3 = kh == 3 && kw == 3 && dh == 1 && dw == 1;
-    dw3_state k3 = {{0}, {i0, i1, i2, i3}, {m0, m1, m2, m3}, zp, lo, hi, in->w * ch, ch};
+    dw3_state k3 = {{0}, {i0, i1, i2, i3}, {m0, m1, m2, m3}, zp, in->w * ch, ch};
     if (fast3) {
         for (int32_t t = 0; t < 9; t++) {
             const int32_t wv = eng_rd32(filter + t * ch + c);
@@ -142,7 +143,8 @@ static void group4(const eng_conv_params *p, const eng_tensor *in, const int8_t 
         const int row_full = ky0 == 0 && ky1 == kh;
         const int32_t a_end = row_full ? ox_a : output->w, b_end = row_full ? ox_b : output->w;
         if (fast3 && a_end < b_end) {
-            dw3x3_run(&k3, g.x_base + y0 * row + (a_end * sw - pl) * cs, b_end - a_end, sw * cs, out + a_end * ch, ch);
+            dw3x3_run(&k3, g.x_base + y0 * row + (a_end * sw - pl) * cs, b_end - a_end, sw * cs, out + a_end * ch, ch,
+                      lo, hi);
         }
         for (int32_t ox = 0; ox < output->w; ox++) {
             int32_t a[4];
@@ -218,8 +220,13 @@ eng_status eng_depthwise_s8(const eng_ctx *ctx, const eng_conv_params *params, c
     }
     const int32_t ch = input->c;
     int32_t c = 0;
+    const int full_range = params->act_min == -128 && params->act_max == 127;
     for (; c + 4 <= ch; c += 4) {
-        group4(params, input, filter, bias, output, c);
+        if (full_range) {
+            group4(params, input, filter, bias, output, c, -128, 127);
+        } else {
+            group4(params, input, filter, bias, output, c, params->act_min, params->act_max);
+        }
     }
     for (; c < ch; c++) {
         channel1(params, input, filter, bias, output, c);

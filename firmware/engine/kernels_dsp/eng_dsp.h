@@ -12,6 +12,10 @@
 #error "kernels_dsp needs the Armv7E-M DSP extension (-mcpu=cortex-m7); build kernels/ for other targets"
 #endif
 
+/* A loop body inlined into each caller, so that arguments passed as constants (the int8 limits as
+ * activation bounds, the common case) specialise it. */
+#define ENG_SPECIALISE static inline __attribute__((always_inline))
+
 /* Unaligned 32-bit load (a single LDR on the M7). */
 static inline int32_t eng_rd32(const void *p)
 {
