@@ -86,13 +86,18 @@ ENG_SPECIALISE void dw3x3_run(const dw3_state *s, const int8_t *x, int32_t n, in
     const int32_t row = s->row, col = s->col;
     for (; n > 0; n--, x += xstep, out += ostep) {
         int32_t a0 = s->init[0], a1 = s->init[1], a2 = s->init[2], a3 = s->init[3];
-        const int8_t *xr = x;
-        for (int32_t r = 0; r < 3; r++, xr += row) {
-            const int32_t *w = s->wu + 6 * r;
-            DW_MAC4(eng_rd32(xr), w[0], w[1]);
-            DW_MAC4(eng_rd32(xr + col), w[2], w[3]);
-            DW_MAC4(eng_rd32(xr + 2 * col), w[4], w[5]);
-        }
+        /* the three rows written out: no row loop, its pointer steps and the reloads they cost */
+#define DW3_ROW(r)                                                    \
+    do {                                                              \
+        const int8_t *xr_ = x + (r) * row;                            \
+        DW_MAC4(eng_rd32(xr_), s->wu[6 * (r)], s->wu[6 * (r) + 1]);           \
+        DW_MAC4(eng_rd32(xr_ + col), s->wu[6 * (r) + 2], s->wu[6 * (r) + 3]); \
+        DW_MAC4(eng_rd32(xr_ + 2 * col), s->wu[6 * (r) + 4], s->wu[6 * (r) + 5]); \
+    } while (0)
+        DW3_ROW(0);
+        DW3_ROW(1);
+        DW3_ROW(2);
+#undef DW3_ROW
         out[0] = eng_requant_acc(a0, s->m[0], s->zp, lo, hi);
         out[1] = eng_requant_acc(a1, s->m[1], s->zp, lo, hi);
         out[2] = eng_requant_acc(a2, s->m[2], s->zp, lo, hi);
