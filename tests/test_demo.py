@@ -60,11 +60,22 @@ def qemu_processes(parent: psutil.Process | None = None) -> set[psutil.Process]:
 
 
 @pytest.fixture
-def no_qemu_left():
-    """No emulator started by the test outlives it."""
-    before = qemu_processes()
+def no_qemu_left(build_dir):
+    """No emulator started by the test outlives it: none left running this module's firmware (a
+    QEMU of anything else on the machine, say another checkout's tests, is not the demo's)."""
+    def ours() -> set[psutil.Process]:
+        found = set()
+        for p in qemu_processes():
+            try:
+                if str(build_dir) in " ".join(p.cmdline()):
+                    found.add(p)
+            except psutil.NoSuchProcess:
+                pass
+        return found
+
+    before = ours()
     yield
-    left = qemu_processes() - before
+    left = ours() - before
     assert not left, f"QEMU still running: {left}"
 
 
