@@ -109,3 +109,25 @@ def test_in_place_depthwise_runs_the_in_place_kernel_without_staging(tmp_path):
     assert plan.tensor_offsets["a"] != plan.tensor_offsets["d"] and "dw" not in plan.scratch
     src = generate(g, plan, tmp_path / "b")[0].read_text()
     assert "ENG_OP_DEPTHWISE_INPLACE" not in src and "ENG_OP_DEPTHWISE" in src
+
+
+def test_specialised_conv_columns_follow_the_model(monkeypatch):
+    """eng_specialise.h lists the model's conv column lengths (kh*kw*cin), the most MACs first when
+    there are more than MAX_COLUMNS, never one above MAX_COLUMN."""
+    from toolkit import zoo
+    from toolkit.codegen import specialise
+    from toolkit.importer import load_graph
+    from toolkit.ir import macs
+
+    g = load_graph(zoo.SAMPLES["blazeface"].onnx_path())
+    work = {}
+    for op in g.ops:
+        if op.kind == OpKind.CONV:
+            n = op.attrs.kernel[0] * op.attrs.kernel[1] * g.tensors[op.inputs[0]].shape[3]
+            work[n] = work.get(n, 0) + macs(g, op)
+    assert specialise.conv_columns(g) == sorted(work) and 75 in work and 24 in work
+    monkeypatch.setattr(specialise, "MAX_COLUMNS", 3)
+    assert specialise.conv_columns(g) == sorted(sorted(work, key=work.get)[-3:])
+    monkeypatch.setattr(specialise, "MAX_COLUMN", 50)
+    assert max(specialise.conv_columns(g)) <= 50
+    assert "#define ENG_CONV_COLUMNS(X) X(24) X(75)\n" in specialise.render([24, 75])

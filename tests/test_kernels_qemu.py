@@ -24,8 +24,8 @@ import numpy as np
 import pytest
 
 import kernel_vectors as kv
-from test_kernels import (_graph_inputs, blazeface, build_env, real_and_random_cases, small_cnn,  # noqa: F401 (fixtures)
-                          small_cnn_cases)
+from test_kernels import (SPECIALISED_COLUMNS, _graph_inputs, blazeface, build_env,  # noqa: F401 (fixtures)
+                          real_and_random_cases, small_cnn, small_cnn_cases)
 from toolkit import golden
 from toolkit.targets.emulator import qemu_binary, run_semihosted
 from toolkit.errors import ToolkitError
@@ -68,6 +68,18 @@ def check_all_qemu(firmware: Path, tmp_path: Path, cases: list[kv.Case], name: s
     n_dsp = sum(c.op in DSP_OPS for c in cases)
     print(f"{name}: {int(m[2])}/{len(cases)} cases pass on QEMU mps2-an500 ({n_dsp} DSP conv/depthwise/fc); "
           f"skipped (do not fit 320 KB): {[cases[i].label for i, _ in skipped]}")
+
+
+def test_runner_has_the_specialised_conv_loops(firmware):
+    """The runner the cases below run on was built with a two-pixel conv loop per specialised column
+    length (so those cases check the written-out loops, the others the generic one)."""
+    from elftools.elf.elffile import ELFFile
+
+    with open(firmware, "rb") as f:
+        names = {s.name for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
+    assert {f"pixel_pair_{n}" for n in SPECIALISED_COLUMNS} <= names
+    assert not any(re.fullmatch(r"pixel_pair_\d+", n) and int(n.split("_")[-1]) not in SPECIALISED_COLUMNS
+                   for n in names)
 
 
 def test_synthetic_single_ops(firmware, tmp_path):

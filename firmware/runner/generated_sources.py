@@ -19,4 +19,7 @@ if os.environ.get("TOOLKIT_UART_BAUD"):
     env.Append(CPPDEFINES=[("PORT_UART_BAUD", os.environ["TOOLKIT_UART_BAUD"] + "u")])  # noqa: F821
 if gen:
     env.Append(CPPPATH=[gen])  # noqa: F821
+    # Kernel specialisations for this model (toolkit/codegen/specialise.py)
+    if os.path.exists(os.path.join(gen, "eng_specialise.h")):
+        env.Append(CPPDEFINES=["ENG_HAVE_SPECIALISE"])  # noqa: F821
     env.BuildSources(os.path.join("$BUILD_DIR", "generated"), gen)  # noqa: F821

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from toolkit.ir import Graph
 from toolkit.plan.schema import Plan
+from toolkit.codegen import specialise
 from toolkit.codegen.cformat import c_comment, c_float, c_ident, c_init, c_string
 from toolkit.codegen.ops import op_data
 from toolkit.codegen.tables import ArenaLayout, Staging, arena_layout, layer_entry, patch_tables, staging_bytes
@@ -101,7 +102,7 @@ def render_header(g: Graph, plan: Plan, model_file: str, sha: str, arena: int) -
 
 
 def generate(graph: Graph, plan: Plan, out_dir: str | Path, model_path: str | Path | None = None) -> list[Path]:
-    """Write model_data.c and model_data.h for `graph` scheduled by `plan` into out_dir."""
+    """Write model_data.c, model_data.h and eng_specialise.h for `graph` scheduled by `plan` into out_dir."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model_file = Path(model_path).name if model_path else graph.name
@@ -110,4 +111,4 @@ def generate(graph: Graph, plan: Plan, out_dir: str | Path, model_path: str | Pa
     paths = [out / "model_data.c", out / "model_data.h"]
     paths[0].write_text(source)
     paths[1].write_text(render_header(graph, plan, model_file, sha, arena))
-    return paths
+    return paths + [specialise.write(specialise.conv_columns(graph), out)]
