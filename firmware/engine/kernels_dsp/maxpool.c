@@ -22,6 +22,23 @@ eng_status eng_maxpool_s8(const eng_ctx *ctx, const eng_maxpool_params *params, 
             const int32_t kx0 = x0 < 0 ? -x0 : 0;
             const int32_t kx1 = x0 + params->kernel_w > in_w ? in_w - x0 : params->kernel_w;
             int32_t c = 0;
+            if (ky1 - ky0 == 2 && kx1 - kx0 == 2 && params->kernel_h == 2 && params->kernel_w == 2) {
+                /* a whole 2x2 window (BlazeFace's pools): the four taps written out */
+                const int8_t *t = in + (y0 * in_w + x0) * ch;
+                const int32_t right = ch, down = in_w * ch;
+                for (; c + 4 <= ch; c += 4, t += 4) {
+                    int32_t m = eng_rd32(t), v = eng_rd32(t + right);
+                    (void)__ssub8(v, m);
+                    m = (int32_t)__sel(v, m);
+                    v = eng_rd32(t + down);
+                    (void)__ssub8(v, m);
+                    m = (int32_t)__sel(v, m);
+                    v = eng_rd32(t + down + right);
+                    (void)__ssub8(v, m);
+                    m = (int32_t)__sel(v, m);
+                    memcpy(out + c, &m, sizeof m);
+                }
+            }
             for (; c + 4 <= ch; c += 4) {
                 int32_t m = (int32_t)0x80808080u;
                 for (int32_t ky = ky0; ky < ky1; ky++) {
