@@ -7,6 +7,9 @@
  * dilation 1 is fully unrolled over pre-unpacked weights. Border pixels add the offset per tap.
  * Integer accumulation is exact, so every path gives the reference's accumulators. */
 #include "eng_dsp.h"
+/* -O3 for this file (the project builds at -O2): GCC then keeps the 3x3 state out of the per-row
+ * set-up it otherwise copies, 37.3 -> 36.9 instructions per output on BlazeFace (measured under QEMU). */
+#pragma GCC optimize("O3")
 
 /* First tap t with p0 + t*d >= 0. */
 static inline int32_t first_tap(int32_t p0, int32_t d)
@@ -22,6 +25,15 @@ static inline int32_t end_tap(int32_t p0, int32_t d, int32_t k, int32_t n)
     }
     const int32_t e = (n - 1 - p0) / d + 1;
     return e < k ? e : k;
+}
+
+/* Outputs [*a, *b) of a window op whose taps o * s - pad + t * d (t < k) all fall inside [0, n). */
+static inline void inner_range(int32_t n, int32_t outs, int32_t k, int32_t s, int32_t d, int32_t pad, int32_t *a,
+                               int32_t *b)
+{
+    const int32_t last = n - 1 - (k - 1) * d + pad;
+    *b = last < 0 ? 0 : (last / s + 1 < outs ? last / s + 1 : outs);
+    *a = (pad + s - 1) / s < *b ? (pad + s - 1) / s : *b;
 }
 
 /* Four channel lanes: a0 += x0*w0, a1 += x1*w1, a2 += x2*w2, a3 += x3*w3 (we/wo: SXTB16 of w, w>>8). */
@@ -78,6 +90,33 @@ typedef struct {
     float m[4];
     int32_t zp, row, col;   /* row and col: input strides in bytes */
 } dw3_state;
+
+/* A border pixel of a 3x3, dilation 1 group: taps [ky0, ky1) x [kx0, kx1) fall inside the input (x:
+ * where tap (0, 0) would be); the input offset added per tap, the weights unpacked once for the group. */
+static inline void dw3x3_edge(const dw3_state *s, const int8_t *x, int32_t ky0, int32_t ky1, int32_t kx0,
+                              int32_t kx1, int32_t offp, int32_t a[4])
+{
+    int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    const int8_t *xr = x + ky0 * s->row + kx0 * s->col;
+    const int32_t *wr = s->wu + 2 * (3 * ky0 + kx0);
+    for (int32_t ky = ky0; ky < ky1; ky++, xr += s->row, wr += 6) {
+        const int8_t *xp = xr;
+        const int32_t *wp = wr;
+        for (int32_t kx = kx0; kx < kx1; kx++, xp += s->col, wp += 2) {
+            const int32_t xv = eng_rd32(xp);
+            const int32_t xe = (int32_t)__sadd16(__sxtb16(xv), offp);
+            const int32_t xo = (int32_t)__sadd16(eng_sxtb16_hi(xv), offp);
+            a0 = __smlabb(xe, wp[0], a0);
+            a2 = __smlatt(xe, wp[0], a2);
+            a1 = __smlabb(xo, wp[1], a1);
+            a3 = __smlatt(xo, wp[1], a3);
+        }
+    }
+    a[0] = a0;
+    a[1] = a1;
+    a[2] = a2;
+    a[3] = a3;
+}
 
 /* n interior pixels from x (stepping xstep input bytes), outputs from out (stepping ostep). */
 ENG_SPECIALISE void dw3x3_run(const dw3_state *s, const int8_t *x, int32_t n, int32_t xstep, int8_t *out,
@@ -136,16 +175,17 @@ ENG_SPECIALISE void group4(const eng_conv_params *p, const eng_tensor *in, const
     const int32_t in_w = in->w, row = in_w * ch, cs = ch, rs = dh * row, xs = dw * ch;
     const dw_group g = {p, in, in->data + c, filter + c, ch, eng_dup16(off)};
     int8_t *out = output->data + c;
-    /* Output columns whose taps all fall inside the input, [ox_a, ox_b), found once: interior
-     * pixels compute no tap range (two divisions a pixel otherwise). */
-    const int32_t sw = p->stride_w, pl = p->pads.left, last = in_w - 1 - (kw - 1) * dw + pl;
-    const int32_t ox_b = last < 0 ? 0 : (last / sw + 1 < output->w ? last / sw + 1 : output->w);
-    const int32_t ox_a = (pl + sw - 1) / sw < ox_b ? (pl + sw - 1) / sw : ox_b;
+    /* Output columns and rows whose taps all fall inside the input, found once: interior pixels
+     * compute no tap range (two divisions a pixel otherwise), interior rows none either. */
+    const int32_t sw = p->stride_w, pl = p->pads.left, sh = p->stride_h, pt = p->pads.top;
+    int32_t ox_a, ox_b, oy_a, oy_b;
+    inner_range(in_w, output->w, kw, sw, dw, pl, &ox_a, &ox_b);
+    inner_range(in->h, output->h, kh, sh, dh, pt, &oy_a, &oy_b);
 
     for (int32_t oy = 0; oy < output->h; oy++, out += output->w * ch) {
-        const int32_t y0 = oy * p->stride_h - p->pads.top;
-        const int32_t ky0 = first_tap(y0, dh), ky1 = end_tap(y0, dh, kh, in->h);
-        const int row_full = ky0 == 0 && ky1 == kh;
+        const int32_t y0 = oy * sh - pt;
+        const int row_full = oy >= oy_a && oy < oy_b;
+        const int32_t ky0 = row_full ? 0 : first_tap(y0, dh), ky1 = row_full ? kh : end_tap(y0, dh, kh, in->h);
         const int32_t a_end = row_full ? ox_a : output->w, b_end = row_full ? ox_b : output->w;
         if (fast3 && a_end < b_end) {
             dw3x3_run(&k3, g.x_base + y0 * row + (a_end * sw - pl) * cs, b_end - a_end, sw * cs, out + a_end * ch, ch,
@@ -177,7 +217,13 @@ ENG_SPECIALISE void group4(const eng_conv_params *p, const eng_tensor *in, const
                 a[1] = b1;
                 a[2] = b2;
                 a[3] = b3;
-                border4(&g, y0, ky0, ky1, ox * sw - pl, a);
+                const int32_t x0 = ox * sw - pl;
+                if (fast3) {
+                    dw3x3_edge(&k3, g.x_base + y0 * row + x0 * cs, ky0, ky1, x0 < 0 ? -x0 : 0,
+                               x0 + 3 > in_w ? in_w - x0 : 3, g.offp, a);
+                } else {
+                    border4(&g, y0, ky0, ky1, x0, a);
+                }
             }
             int8_t *o = out + ox * ch;
             o[0] = eng_requant_acc(a[0], m0, zp, lo, hi);
