@@ -328,8 +328,8 @@ def conv_transpose_case(rng, hw, cin, cout, kernel, stride, dilation=(1, 1), pad
                        f"conv_transpose {hw}x{cin}->{cout} k{kernel} s{stride} d{dilation} p{pads} op{out_pad}")
 
 
-def fc_case(rng, k, n, bias=True, act=(-128, 127), extreme=False) -> Case:
-    x = _act("x", (1, k), rng, Layout.RAW)
+def fc_case(rng, k, n, bias=True, act=(-128, 127), extreme=False, x_zp=None) -> Case:
+    x = _act("x", (1, k), rng, Layout.RAW, zp=x_zp)
     wscale = rng.uniform(0.001, 0.02, size=n).astype(F32)
     y = _act("y", (1, n), rng, Layout.RAW, scale=F32(x.scale) * float(wscale.mean()) * 127 * np.sqrt(k) / 2)
     g = Graph("syn")
@@ -410,6 +410,8 @@ def synthetic_cases(seed: int = 1234) -> list[Case]:
               conv_transpose_case(rng, (3, 4), 5, 4, (3, 3), (2, 2), pads=(1, 1, 1, 1), out_pad=(1, 1)),
               conv_transpose_case(rng, (1, 1), 7, 3, (4, 4), (1, 1))]
     cases += [fc_case(rng, 20, 6, bias=False), fc_case(rng, 33, 9, act=(-128, 0)), fc_case(rng, 40, 7, extreme=True)]
+    # input zero point 0: the DSP fc's loop without the offset (code generation folds it into the bias)
+    cases += [fc_case(rng, 37, 11, x_zp=0), fc_case(rng, 64, 6, bias=False, x_zp=0, extreme=True)]
     # Elementwise and data movement.
     for shape in [(1, 7, 5, 3), (1, 4, 4, 16), (1, 1, 1, 1)]:
         cases.append(simple_case(rng, OpKind.ADD, [shape, shape], shape))

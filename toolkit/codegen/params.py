@@ -47,15 +47,18 @@ def struct(ctype: str, sym: str, fields: dict) -> OpData:
     return OpData(f"static const {ctype} {sym}_params = {c_init(fields)};\n", f"&{sym}_params")
 
 
-def weights(g: Graph, op: Op, sym: str) -> tuple[str, str, str, str]:
-    """(text, filter symbol, bias symbol, multiplier symbol) of a conv/depthwise/fc op."""
+def weights(g: Graph, op: Op, sym: str, bias_values: np.ndarray | None = None) -> tuple[str, str, str, str]:
+    """(text, filter symbol, bias symbol, multiplier symbol) of a conv/depthwise/fc op; `bias_values`
+    replaces the op's bias (int32, one per output channel)."""
     tx, tw, ty = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
     # one multiplier per output channel, also for weights quantized per tensor
     mult = np.broadcast_to(qmath.requant_multiplier(tx, tw, ty), (int(ty.shape[-1]),))
     text = c_array("int8_t", f"{sym}_filter", tw.data.astype(np.int8).ravel(), align=4)
     bias = "0"
-    if len(op.inputs) > 2:
-        text += c_array("int32_t", f"{sym}_bias", g.tensors[op.inputs[2]].data.astype(np.int32).ravel(), per_line=8)
+    if bias_values is None and len(op.inputs) > 2:
+        bias_values = g.tensors[op.inputs[2]].data
+    if bias_values is not None:
+        text += c_array("int32_t", f"{sym}_bias", np.asarray(bias_values).astype(np.int32).ravel(), per_line=8)
         bias = f"{sym}_bias"
     text += c_array("float", f"{sym}_multiplier", mult.ravel(), per_line=4, fmt=c_float)
     return text, f"{sym}_filter", bias, f"{sym}_multiplier"

@@ -45,9 +45,15 @@ def fully_connected(g: Graph, op: Op, x: np.ndarray) -> np.ndarray:
 
 
 def c_data(g: Graph, op: Op, sym: str) -> OpData:
-    text, filt, bias, mult = weights(g, op, sym)
-    tx, ty = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
-    p = c_init({"input_offset": -int(tx.zero_point), "output_zero_point": int(ty.zero_point),
+    """The input offset folded into the bias, as CMSIS-NN's kernel sums do: bias - zx * sum(w) per row
+    with an input offset of 0 computes sum((x - zx) * w) + bias exactly (integers), and the kernels
+    skip the offset's addition per input value."""
+    tx, tw, ty = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
+    sums = tw.data.astype(np.int64).reshape(tw.data.shape[0], -1).sum(axis=1)
+    folded = qmath.bias(g, op, tw.shape[0]) - int(tx.zero_point) * sums
+    fold = bool(np.all(np.abs(folded) < 2**31))   # else (never seen) the offset stays in the kernel
+    text, filt, bias, mult = weights(g, op, sym, folded if fold else None)
+    p = c_init({"input_offset": 0 if fold else -int(tx.zero_point), "output_zero_point": int(ty.zero_point),
                 "act_min": -128, "act_max": 127, "multiplier": mult})
     text += f"static const eng_fc_params {sym}_params = {p};\n"
     return OpData(text, f"&{sym}_params", filt, bias)

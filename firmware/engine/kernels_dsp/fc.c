@@ -1,17 +1,13 @@
 /* Cortex-M7 DSP fully connected (same contract as kernels/fc.c): four output rows per pass share
- * the input's SXTB16 unpacking (eng_dot4_s8); the n % 4 tail rows go in pairs and singly. */
+ * the input's SXTB16 unpacking (eng_dot4_s8); the n % 4 tail rows go in pairs and singly. An input
+ * offset of 0 (code generation folds it into the bias, toolkit/ops/fc.py) has a loop of its own
+ * without the offset's addition. */
 #include "eng_dsp.h"
 
-eng_status eng_fc_s8(const eng_ctx *ctx, const eng_fc_params *params, const eng_tensor *input,
-                     const int8_t *filter, const int32_t *bias, eng_tensor *output)
+ENG_SPECIALISE void rows(const eng_fc_params *params, const int8_t *x, int32_t k, int32_t n, const int8_t *filter,
+                         const int32_t *bias, int8_t *out, int32_t off)
 {
-    (void)ctx;
-    if (!eng_fc_args_ok(params, input, output) || filter == 0) {
-        return ENG_ARG_ERROR;
-    }
-    const int32_t k = eng_tensor_size(input), n = eng_tensor_size(output);
     const int32_t zp = params->output_zero_point, lo = params->act_min, hi = params->act_max;
-    int8_t *out = output->data;
     int32_t o = 0;
     for (; o + 4 <= n; o += 4) {
         int32_t acc[4] = {0, 0, 0, 0};
@@ -21,20 +17,35 @@ eng_status eng_fc_s8(const eng_ctx *ctx, const eng_fc_params *params, const eng_
             acc[2] = bias[o + 2];
             acc[3] = bias[o + 3];
         }
-        eng_dot4_s8(input->data, filter + o * k, k, params->input_offset, acc);
+        eng_dot4_s8(x, filter + o * k, k, off, acc);
         for (int32_t j = 0; j < 4; j++) {
             out[o + j] = eng_requant_acc(acc[j], params->multiplier[o + j], zp, lo, hi);
         }
     }
     for (; o + 2 <= n; o += 2) {
         int32_t acc0 = bias ? bias[o] : 0, acc1 = bias ? bias[o + 1] : 0;
-        eng_dot2_s8(input->data, filter + o * k, filter + (o + 1) * k, k, params->input_offset, &acc0, &acc1);
+        eng_dot2_s8(x, filter + o * k, filter + (o + 1) * k, k, off, &acc0, &acc1);
         out[o] = eng_requant_acc(acc0, params->multiplier[o], zp, lo, hi);
         out[o + 1] = eng_requant_acc(acc1, params->multiplier[o + 1], zp, lo, hi);
     }
     if (o < n) {
-        const int32_t acc = eng_dot1_s8(input->data, filter + o * k, k, params->input_offset, bias ? bias[o] : 0);
+        const int32_t acc = eng_dot1_s8(x, filter + o * k, k, off, bias ? bias[o] : 0);
         out[o] = eng_requant_acc(acc, params->multiplier[o], zp, lo, hi);
+    }
+}
+
+eng_status eng_fc_s8(const eng_ctx *ctx, const eng_fc_params *params, const eng_tensor *input,
+                     const int8_t *filter, const int32_t *bias, eng_tensor *output)
+{
+    (void)ctx;
+    if (!eng_fc_args_ok(params, input, output) || filter == 0) {
+        return ENG_ARG_ERROR;
+    }
+    const int32_t k = eng_tensor_size(input), n = eng_tensor_size(output);
+    if (params->input_offset == 0) {
+        rows(params, input->data, k, n, filter, bias, output->data, 0);
+    } else {
+        rows(params, input->data, k, n, filter, bias, output->data, params->input_offset);
     }
     return ENG_OK;
 }

@@ -35,17 +35,20 @@ static const int8_t op3_filter[48] __attribute__((aligned(4))) = {
     97, -76, 56, -33, -3, -127, 30, 84, 42, -88, 9, -59, 119, 97, -80, 2,
     112, 89, 53, 36, -117, 62, -7, -104, -65, 10, 58, 2, 29, 95, 47, -35
 };
+static const int32_t op3_bias[4] = {
+    -270, -32, -664, 50
+};
 static const float op3_multiplier[4] = {
     0x1.47ae160000000p-8f, 0x1.47ae160000000p-8f, 0x1.47ae160000000p-8f, 0x1.47ae160000000p-8f
 };
-static const eng_fc_params op3_params = {.input_offset = -2, .output_zero_point = -1, .act_min = -128, .act_max = 127, .multiplier = op3_multiplier};
+static const eng_fc_params op3_params = {.input_offset = 0, .output_zero_point = -1, .act_min = -128, .act_max = 127, .multiplier = op3_multiplier};
 static const eng_buf op3_inputs[1] = {{.offset = 128, .h = 1, .w = 1, .c = 12}};
 
 static const eng_op ops[4] = {
     {.kind = ENG_OP_CONV, .name = "conv", .params = &op0_params, .filter = op0_filter, .bias = op0_bias, .n_inputs = 1, .inputs = op0_inputs, .output = {.offset = 72, .h = 4, .w = 4, .c = 3}, .scratch_offset = 0, .scratch_size = 72, .gather_input = 0},
     {.kind = ENG_OP_MAXPOOL, .name = "pool", .params = &op1_params, .filter = 0, .bias = 0, .n_inputs = 1, .inputs = op1_inputs, .output = {.offset = 128, .h = 2, .w = 2, .c = 3}, .scratch_offset = 0, .scratch_size = 0, .gather_input = 0},
     {.kind = ENG_OP_REQUANT, .name = "flat", .params = &op2_params, .filter = 0, .bias = 0, .n_inputs = 1, .inputs = op2_inputs, .output = {.offset = 128, .h = 1, .w = 1, .c = 12}, .scratch_offset = 0, .scratch_size = 0, .gather_input = 0},
-    {.kind = ENG_OP_FC, .name = "fc", .params = &op3_params, .filter = op3_filter, .bias = 0, .n_inputs = 1, .inputs = op3_inputs, .output = {.offset = 0, .h = 1, .w = 1, .c = 4}, .scratch_offset = 0, .scratch_size = 0, .gather_input = 0}
+    {.kind = ENG_OP_FC, .name = "fc", .params = &op3_params, .filter = op3_filter, .bias = op3_bias, .n_inputs = 1, .inputs = op3_inputs, .output = {.offset = 0, .h = 1, .w = 1, .c = 4}, .scratch_offset = 0, .scratch_size = 0, .gather_input = 0}
 };
 
 /* patch stage: 2 ops, 2x1 tiles, stage output p */
