@@ -85,10 +85,16 @@ def log(msg: str) -> None:
 # ----------------------------------------------------------------------------------- model
 
 
-def mobilenet_v2():
-    """MobileNetV2-1.0 with torchvision's module layout (so its state_dict loads unchanged)."""
+def mobilenet_v2(width: float = 1.0, classes: int = 1000):
+    """MobileNetV2 with torchvision's module layout (so its state_dict loads unchanged at width 1.0)
+    and its channel rounding (_make_divisible to 8) for other widths."""
     import torch
     import torch.nn as nn
+
+    from toolkit.plan.synthetic import mobilenet_channels
+
+    def ch(c):
+        return mobilenet_channels(c, width)
 
     def cbr(cin, cout, k=3, s=1, g=1):
         return nn.Sequential(nn.Conv2d(cin, cout, k, s, k // 2, groups=g, bias=False),
@@ -109,15 +115,16 @@ def mobilenet_v2():
     class MobileNetV2(nn.Module):
         def __init__(self):
             super().__init__()
-            feats, cin = [cbr(3, 32, 3, 2)], 32
+            feats, cin = [cbr(3, ch(32), 3, 2)], ch(32)
             for t, c, n, s in [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
                                (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]:
                 for i in range(n):
-                    feats.append(InvertedResidual(cin, c, s if i == 0 else 1, t))
-                    cin = c
-            feats.append(cbr(cin, 1280, 1))
+                    feats.append(InvertedResidual(cin, ch(c), s if i == 0 else 1, t))
+                    cin = ch(c)
+            last = ch(1280) if width > 1.0 else 1280
+            feats.append(cbr(cin, last, 1))
             self.features = nn.Sequential(*feats)
-            self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, 1000))
+            self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(last, classes))
             self.pool = nn.AdaptiveAvgPool2d(1)  # -> ONNX GlobalAveragePool + Flatten
 
         def forward(self, x):

@@ -97,11 +97,16 @@ class _Builder:
         return self.g
 
 
+def mobilenet_channels(c: int, width: float) -> int:
+    """torchvision's _make_divisible(c * width, 8): MobileNetV2's channels at a width multiplier."""
+    v = max(8, int(c * width + 4) // 8 * 8)
+    return v + 8 if v < 0.9 * c * width else v
+
+
 def mobilenet_v2(resolution: int = 224, width: float = 1.0, classes: int = 1000) -> Graph:
     """torchvision MobileNetV2 (inverted residuals t,c,n,s as in the paper)."""
-    def ch(c):  # torchvision _make_divisible(c * width, 8)
-        v = max(8, int(c * width + 4) // 8 * 8)
-        return v + 8 if v < 0.9 * c * width else v
+    def ch(c):
+        return mobilenet_channels(c, width)
     b = _Builder("mobilenetv2", resolution, resolution, 3)
     b.conv(ch(32), 3, 2)
     cin = ch(32)

@@ -1,0 +1,166 @@
+"""SRAM on the emulated NUCLEO-F746ZG: the plan next to what the firmware measures, for the memory
+issue's three models, with TensorFlow Lite Micro's int8 arena (quoted from the issue, not re-measured)
+and the issue's targets.
+
+Columns:
+- MACs: the schedule's multiply-accumulates and their overhead over per layer (recomputed halos);
+- plan peak (real): the planner's peak with the input image in SRAM (toolkit/plan accounting);
+- plan peak (paper): MCUNetV2's accounting (the image not counted), for comparison with the paper;
+- firmware arena: what the generated firmware declares (plan + staging copies, docs/engine.md);
+- measured: on the emulated F746 (QEMU with the F746's limits) after `toolkit deploy` ran the
+  images bit-exact: the arena's high-water mark and total SRAM = static RAM (.data + .bss, the arena
+  included) + the painted stack's high-water mark; instructions per inference (emulated
+  instructions, not cycles). "plan only": the firmware cannot run the schedule (streamed input)
+  or the model's weights exceed the board's flash.
+
+Models:
+- BlazeFace 128 (the sample);
+- MobileNetV2-0.35 at 144 with a 2-class head (the visual-wake-words shape of MCUNetV2's 32 kB
+  result), seeded random weights (memory and latency do not depend on them), exported here with
+  models/mobilenetv2/build.py's definition; calibrated on the mobilenetv2 sample's photos;
+- MobileNetV2-1.0 at 224 with 4x4 patches: plan only (3.5 MB of weights fit no board's flash).
+
+    .venv/bin/python benchmarks/bench_memory.py [--skip-measure]
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from toolkit import zoo  # noqa: E402
+from toolkit.deploy import deploy  # noqa: E402
+from toolkit.errors import ToolkitError  # noqa: E402
+from toolkit.boards import get_board  # noqa: E402
+from toolkit.codegen import firmware_arena  # noqa: E402
+from toolkit.firmware import make_plan, prepare_model  # noqa: E402
+from toolkit.plan import BudgetError, plan_graph  # noqa: E402
+
+BOARD = "nucleo-f746zg"
+TFLM_ARENA = {"blazeface": 371_832, "mnv2_035_144": 390_800, "mnv2_100_224": 1_665_168}   # quoted
+TARGETS = {
+    "blazeface": "measured total SRAM <= 81,920 B with the fewest MACs that fit",
+    "mnv2_035_144": "arena <= 32,768 B and measured total <= 49,152 B, MACs <= 1.25x per layer",
+    "mnv2_100_224": "4x4 with cached halos: <= +2% MACs at <= 10% more memory",
+}
+MNV2_035 = REPO / "build" / "bench" / "mnv2_035_144.onnx"
+
+
+def mobilenet_035_144() -> Path:
+    """MobileNetV2-0.35, 144x144, 2 classes, BatchNorm folded, seeded random weights (built once)."""
+    if MNV2_035.exists():
+        return MNV2_035
+    import torch
+
+    spec = importlib.util.spec_from_file_location("mnv2_build", REPO / "models" / "mobilenetv2" / "build.py")
+    mb = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mb)
+    torch.manual_seed(0)
+    model = mb.fold_bn(mb.mobilenet_v2(width=0.35, classes=2)).eval()
+    MNV2_035.parent.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(model, torch.zeros(1, 3, 144, 144), str(MNV2_035), input_names=["input"],
+                      output_names=["logits"], opset_version=13, dynamo=False)
+    return MNV2_035
+
+
+def smallest_patch_plan(g) -> tuple[str, int]:
+    """(split, grid) of the patch schedule with the smallest real peak over grids 2..8."""
+    best = None
+    for grid in range(2, 9):
+        try:
+            p = plan_graph(g, split="auto", grid=grid)
+        except (BudgetError, ToolkitError):
+            continue
+        if p.patch and (best is None or p.patch_peak_bytes < best[2]):
+            best = (p.split, grid, p.patch_peak_bytes)
+    return best[0], best[1]
+
+
+def plan_row(g, label: str, split=None, grid=None, budget=None, stream_input: bool = False) -> dict:
+    """A schedule as `toolkit deploy` plans it (toolkit.firmware.make_plan: with or without in-place
+    ops, the smaller firmware arena); a streamed one straight from the planner (deploy cannot run it)."""
+    if stream_input:
+        p = plan_graph(g, split=split, grid=grid, stream_input=True)
+        fw = None
+    else:
+        p = make_plan(g, split, grid, budget)
+        fw = firmware_arena(g, p)
+    patch = p.patch is not None
+    return {"schedule": label, "split": p.split, "grid": p.grid[0] if p.grid else None, "deploy": (None, None) if budget else (p.split, p.grid[0] if p.grid else None),
+            "macs": p.patch_macs if patch else p.macs, "per_layer_macs": p.macs,
+            "real": p.patch_peak_bytes if patch else p.per_layer_peak_bytes,
+            "paper": p.paper_patch_peak_bytes if patch else p.paper_per_layer_peak_bytes, "fw_arena": fw,
+            "measured": None}
+
+
+def measure(row: dict, model: str, calibration: Path | None, images: Path | None, work: Path) -> None:
+    split, grid = row["deploy"]
+    rep = deploy(model, BOARD, emulate=True, split=split, grid=grid, limit=2, calibration=calibration,
+                 images=images, build_dir=work / row["schedule"].split(" ")[0])
+    assert rep.golden["bit_exact"], f"{row['schedule']}: not bit-exact"
+    assert rep.plan["firmware_arena_bytes"] == row["fw_arena"], (rep.plan, row)
+    row["measured"] = {"staging": rep.plan["staging_bytes"], "high_water": rep.measured["arena_high_water_bytes"],
+                       "total": rep.measured["peak_sram_bytes"], "instructions": rep.latency["per_image"][0]}
+
+
+def fmt(v) -> str:
+    return "-" if v is None else f"{v:,}"
+
+
+def print_table(name: str, title: str, rows: list[dict]) -> None:
+    print(f"\n== {title}")
+    print(f"TFLM int8 arena (quoted): {TFLM_ARENA[name]:,} B; target: {TARGETS[name]}")
+    head = ("schedule", "MACs", "vs per layer", "plan real", "plan paper", "fw arena", "staging",
+            "arena hw", "total SRAM", "instructions")
+    print(f"{head[0]:<26}" + "".join(f"{h:>14}" for h in head[1:]))
+    for r in rows:
+        m = r["measured"] or {}
+        cells = [fmt(r["macs"]), f"{r['macs'] / r['per_layer_macs']:.3f}x", fmt(r["real"]), fmt(r["paper"]),
+                 fmt(r["fw_arena"]), fmt(m.get("staging")), fmt(m.get("high_water")), fmt(m.get("total")),
+                 fmt(m.get("instructions")) if m else "plan only"]
+        print(f"{r['schedule']:<26}" + "".join(f"{c:>14}" for c in cells))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--skip-measure", action="store_true", help="planner figures only (no builds, no QEMU)")
+    args = ap.parse_args()
+    print("SRAM in bytes; instructions are emulated instructions, not cycles; 'plan paper' is MCUNetV2's "
+          "accounting (the input image not counted), not total SRAM.")
+    work = Path(tempfile.mkdtemp(prefix="bench_memory_"))
+
+    budget = get_board(BOARD).budget_bytes
+    g = prepare_model("blazeface", work / "blazeface").g   # the int8 graph deploy plans (activations fused)
+    rows = [plan_row(g, "per layer"), plan_row(g, "F746 default", budget=budget), plan_row(g, "8x8", "auto", 8)]
+    rows.append(plan_row(g, "8x8, input streamed", rows[-1]["split"], 8, stream_input=True))
+    rows[1]["schedule"] += f" ({rows[1]['grid']}x{rows[1]['grid']})"
+    if not args.skip_measure:
+        for r in rows[1:3]:
+            measure(r, "blazeface", None, None, work)
+    print_table("blazeface", "BlazeFace 128x128 int8", rows)
+
+    path = mobilenet_035_144()
+    mnv2 = zoo.SAMPLES["mobilenetv2"]
+    g = prepare_model(str(path), work / "mnv2_035", calibration=mnv2.calibration_dir()).g
+    split, grid = smallest_patch_plan(g)
+    rows = [plan_row(g, "per layer"), plan_row(g, "F746 default", budget=budget),
+            plan_row(g, f"smallest peak ({grid}x{grid})", split, grid),
+            plan_row(g, f"{grid}x{grid}, input streamed", split, grid, stream_input=True)]
+    rows[1]["schedule"] += f" ({rows[1]['grid']}x{rows[1]['grid']})" if rows[1]["grid"] else ""
+    if not args.skip_measure:
+        for r in rows[1:3]:
+            measure(r, str(path), mnv2.calibration_dir(), mnv2.test_dir(), work)
+    print_table("mnv2_035_144", "MobileNetV2-0.35 144x144, 2 classes (seeded random weights)", rows)
+
+    from toolkit.plan.synthetic import mobilenet_v2
+    g = mobilenet_v2(224)
+    rows = [plan_row(g, "per layer"), plan_row(g, "4x4 (halos recomputed)", "auto", 4)]
+    print_table("mnv2_100_224", "MobileNetV2-1.0 224x224 (planner's shape model; weights fit no flash)", rows)
+
+
+if __name__ == "__main__":
+    main()
