@@ -16,6 +16,7 @@ from .boards import Board
 from .build import build, elf_sizes
 from .client import Client
 from .codegen import firmware_arena, generate
+from .codegen.specialise import conv_columns
 from .errors import ToolkitError
 from .importer import import_model, load_graph
 from .ir import Graph
@@ -152,6 +153,9 @@ def build_firmware(target: Target, m: Int8Model, work: Path, split: str | None =
         f"{' %dx%d patches' % tuple(plan.grid) if plan.grid else ''}, firmware arena "
         f"{firmware_arena(m.g, plan):,} B{' of a %s B budget' % format(budget, ',') if budget else ''}")
     generate(m.g, plan, work / "gen", m.qpath)
+    columns = conv_columns(m.g)
+    if columns:
+        log(f"conv loops specialised for column lengths {', '.join(map(str, columns))} (eng_specialise.h)")
     log(f"building PlatformIO env {target.env}")
     program = build(target.env, work / "pio", work / "gen", board=b.name, uart_baud=b.uart_baud)
     return Firmware(target, m, plan, program, elf_sizes(program))
