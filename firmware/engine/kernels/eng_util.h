@@ -134,9 +134,10 @@ static inline int eng_conv_args_ok(const eng_conv_params *p, const eng_tensor *i
            eng_window_ok(in->w, out->w, p->kernel_w, p->stride_w, p->dilation_w, p->pads.left, p->pads.right);
 }
 
-static inline int eng_fc_args_ok(const eng_fc_params *p, const eng_tensor *in, const eng_tensor *out)
+static inline int eng_fc_args_ok(const eng_fc_params *p, const eng_tensor *in, const int8_t *filter,
+                                  const eng_tensor *out)
 {
-    return p != 0 && p->multiplier != 0 && eng_tensor_ok(in) && eng_tensor_ok(out) &&
+    return p != 0 && p->multiplier != 0 && filter != 0 && eng_tensor_ok(in) && eng_tensor_ok(out) &&
            eng_act_ok(p->act_min, p->act_max);
 }
 

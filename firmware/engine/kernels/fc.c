@@ -6,7 +6,7 @@ eng_status eng_fc_s8(const eng_ctx *ctx, const eng_fc_params *params, const eng_
                      const int8_t *filter, const int32_t *bias, eng_tensor *output)
 {
     (void)ctx;
-    if (!eng_fc_args_ok(params, input, output) || filter == 0) {
+    if (!eng_fc_args_ok(params, input, filter, output)) {
         return ENG_ARG_ERROR;
     }
     const int32_t k = eng_tensor_size(input), n = eng_tensor_size(output);

@@ -4,9 +4,12 @@
  * without the offset's addition. */
 #include "eng_dsp.h"
 
-ENG_SPECIALISE void rows(const eng_fc_params *params, const int8_t *x, int32_t k, int32_t n, const int8_t *filter,
-                         const int32_t *bias, int8_t *out, int32_t off)
+ENG_SPECIALISE void rows(const eng_fc_params *params, const eng_tensor *input, const int8_t *filter,
+                         const int32_t *bias, eng_tensor *output, int32_t off)
 {
+    const int8_t *x = input->data;
+    int8_t *out = output->data;
+    const int32_t k = eng_tensor_size(input), n = eng_tensor_size(output);
     const int32_t zp = params->output_zero_point, lo = params->act_min, hi = params->act_max;
     int32_t o = 0;
     for (; o + 4 <= n; o += 4) {
@@ -38,14 +41,13 @@ eng_status eng_fc_s8(const eng_ctx *ctx, const eng_fc_params *params, const eng_
                      const int8_t *filter, const int32_t *bias, eng_tensor *output)
 {
     (void)ctx;
-    if (!eng_fc_args_ok(params, input, output) || filter == 0) {
+    if (!eng_fc_args_ok(params, input, filter, output)) {
         return ENG_ARG_ERROR;
     }
-    const int32_t k = eng_tensor_size(input), n = eng_tensor_size(output);
     if (params->input_offset == 0) {
-        rows(params, input->data, k, n, filter, bias, output->data, 0);
+        rows(params, input, filter, bias, output, 0);
     } else {
-        rows(params, input->data, k, n, filter, bias, output->data, params->input_offset);
+        rows(params, input, filter, bias, output, params->input_offset);
     }
     return ENG_OK;
 }
