@@ -322,6 +322,7 @@ class Window:
 
         cv2.namedWindow(WINDOW, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)
         self.quit = False
+        self.board = ThreadPoolExecutor(1, thread_name_prefix="board")   # one worker for every frame
 
     def show(self, rgb: np.ndarray) -> bool:
         """Show a frame; True once q or Esc was pressed (now or while the frame was computed)."""
@@ -332,15 +333,11 @@ class Window:
         return self.quit
 
     def while_drawing(self, work):
-        """`work()` (one frame's exchange with the board) in a thread, the window's events here."""
-        pool = ThreadPoolExecutor(1, thread_name_prefix="board")
-        try:
-            future = pool.submit(work)
-            while not future.done():
-                self.read_keys(20)
-            return future.result()
-        finally:
-            pool.shutdown(wait=False)   # after a second Ctrl-C the session's close ends the exchange
+        """`work()` (one frame's exchange with the board) in the worker, the window's events here."""
+        future = self.board.submit(work)
+        while not future.done():
+            self.read_keys(20)
+        return future.result()
 
     def read_keys(self, ms: int) -> None:
         import cv2
@@ -350,5 +347,6 @@ class Window:
     def close(self) -> None:
         import cv2
 
+        self.board.shutdown(wait=False)   # after a second Ctrl-C the session's close ends the exchange
         cv2.destroyAllWindows()
         cv2.waitKey(1)

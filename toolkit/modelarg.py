@@ -46,7 +46,9 @@ def nchw_input(model: str, layout: str, say=print) -> str:
 
     if layout == "nchw":
         return model
-    path, _ = resolve_model(model)
+    path, sample = resolve_model(model)
+    if sample is not None and layout == "auto":   # the samples are NCHW: no need to read them here
+        return model
     m = read_model(path)
     image = image_input(m)
     readers = [n for n in m.graph.node if image.name in n.input]
