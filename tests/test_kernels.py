@@ -58,20 +58,26 @@ def runners(tmp_path_factory) -> dict[str, Path]:
     return {e: build_env(e, root) for e in RUNNER_ENVS}
 
 
-def run_vectors(program: Path, path: Path) -> str:
+def run_vectors(program: Path, path: Path, *flags: str) -> str:
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0", UBSAN_OPTIONS="print_stacktrace=1")
-    r = subprocess.run([str(program), str(path)], capture_output=True, text=True, timeout=600, env=env)
+    r = subprocess.run([str(program), str(path), *flags], capture_output=True, text=True, timeout=600, env=env)
     out = r.stdout + r.stderr
     assert r.returncode == 0 and "fail=0" in r.stdout, out[-4000:]
     assert "ERROR: AddressSanitizer" not in out and "runtime error" not in out, out[-4000:]
     return r.stdout
 
 
+# The runner's two modes: dense maps, and (-s) the kernels that take views run on views, rows further
+# apart than w * c with sentinels between them, as a patch tile's regions of wider buffers.
+RUNNER_MODES = ((), ("-s",))
+
+
 def check_all(runners, tmp_path, cases, name):
     path = kv.write_vectors(tmp_path / f"{name}.bin", cases)
     for env, program in runners.items():
-        out = run_vectors(program, path)
-        assert f"RESULT cases={len(cases)} pass={len(cases)} fail=0" in out, (env, out[-2000:])
+        for flags in RUNNER_MODES:
+            out = run_vectors(program, path, *flags)
+            assert f"RESULT cases={len(cases)} pass={len(cases)} fail=0" in out, (env, flags, out[-2000:])
 
 
 # --------------------------------------------------------------------------- models

@@ -51,10 +51,11 @@ def firmware(tmp_path_factory) -> Path:
     return build_env(ENV, tmp_path_factory.mktemp("qemu_fw"))
 
 
-def check_all_qemu(firmware: Path, tmp_path: Path, cases: list[kv.Case], name: str) -> None:
+def check_all_qemu(firmware: Path, tmp_path: Path, cases: list[kv.Case], name: str, flags: str = "") -> None:
+    """flags "-s": the kernels that take views run on views (see tests/test_kernels.py: RUNNER_MODES)."""
     path = kv.write_vectors(tmp_path / f"{name}.bin", cases)
     assert " " not in str(path)  # the semihosting command line is split on spaces
-    rc, out = run_qemu(firmware, str(path))
+    rc, out = run_qemu(firmware, f"{path} {flags}".strip())
     m = re.search(r"RESULT cases=(\d+) pass=(\d+) fail=(\d+) skip=(\d+)", out)
     assert m, f"no RESULT line (exit {rc}):\n{out[-3000:]}"
     failed = [(int(i), line) for i, line in re.findall(r"^FAIL case (\d+) (.*)$", out, re.M)]
@@ -86,6 +87,7 @@ def test_synthetic_single_ops(firmware, tmp_path):
     cases = kv.synthetic_cases(seed=1234)
     assert {c.op for c in cases} >= DSP_OPS
     check_all_qemu(firmware, tmp_path, cases, "synthetic")
+    check_all_qemu(firmware, tmp_path, cases, "synthetic_views", "-s")
 
 
 def test_blazeface_every_op_real_and_random_input(firmware, blazeface, tmp_path):
@@ -100,7 +102,7 @@ def test_blazeface_patches_of_real_layers(firmware, blazeface, tmp_path):
     values = golden.run_graph(g, _graph_inputs(g, np.random.default_rng(5)), keep=True)
     cases = kv.tile_cases(g, values)
     assert sum(c.op != "depthwise_inplace" for c in cases) >= 10
-    check_all_qemu(firmware, tmp_path, cases, "patches")
+    check_all_qemu(firmware, tmp_path, cases, "patches_views", "-s")
 
 
 def test_small_cnn_every_op(firmware, small_cnn, tmp_path):

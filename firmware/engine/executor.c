@@ -5,14 +5,28 @@
 
 #define ENG_MAX_INPUTS 8
 
-static eng_tensor view(uint8_t *arena, int32_t offset, int32_t h, int32_t w, int32_t c)
+/* h x w x c at arena + offset, rows `row` bytes apart (w * c: dense). */
+static eng_tensor view(uint8_t *arena, int32_t offset, int32_t h, int32_t w, int32_t c, int32_t row)
 {
     eng_tensor t;
     t.data = (int8_t *)(arena + offset);
     t.h = h;
     t.w = w;
     t.c = c;
+    t.row = row;
     return t;
+}
+
+static int dense(const eng_tensor *t)
+{
+    return t->row == t->w * t->c;
+}
+
+/* The kinds whose kernels take views (rows further apart than w * c); see engine_kernels.h. */
+static int takes_views(eng_op_kind kind)
+{
+    return kind == ENG_OP_CONV || kind == ENG_OP_DEPTHWISE || kind == ENG_OP_DEPTHWISE_INPLACE ||
+           kind == ENG_OP_MAXPOOL || kind == ENG_OP_AVGPOOL2D || kind == ENG_OP_PAD;
 }
 
 /* One eng_concat_s8 call per input; params is an array of n_inputs entries (offset per input). */
@@ -96,46 +110,67 @@ static eng_status run_kernel(const eng_op *op, const eng_ctx *ctx, const eng_ten
     return ENG_ARG_ERROR;
 }
 
-static void copy_rows(int8_t *dst, int32_t dst_w, const int8_t *src, int32_t src_w, int32_t h, int32_t w,
-                      int32_t c)
+/* A pixel-wise kernel over views: one call per row, each row a dense 1 x w map (an input of
+ * another height, mul's per-channel vector, is passed whole). */
+static eng_status run_rows(const eng_op *op, const eng_ctx *ctx, const eng_tensor *in, const eng_tensor *out)
 {
-    int32_t y;
-    for (y = 0; y < h; y++) {
-        memmove(dst + (int32_t)y * dst_w * c, src + (int32_t)y * src_w * c, (size_t)(w * c));
+    eng_tensor row_in[ENG_MAX_INPUTS], row_out = *out;
+    int32_t y, i;
+    row_out.h = 1;
+    row_out.row = out->w * out->c;
+    for (y = 0; y < out->h; y++) {
+        for (i = 0; i < op->n_inputs; i++) {
+            row_in[i] = in[i];
+            if (in[i].h == out->h) {
+                row_in[i].data = in[i].data + y * in[i].row;
+                row_in[i].h = 1;
+                row_in[i].row = in[i].w * in[i].c;
+            }
+        }
+        row_out.data = out->data + y * out->row;
+        eng_status s = run_kernel(op, ctx, row_in, &row_out, 0);
+        if (s != ENG_OK) {
+            return s;
+        }
     }
+    return ENG_OK;
 }
 
-/* One stage op in one tile. `staging` is the free staging area, consumed front to back. */
+/* One stage op in one tile: its input regions and output region read and written in place, as
+ * views of their buffers; an input the output would overwrite before it is read (the planner's
+ * aliasing across a wider region) is copied to the staging area first. */
 static eng_status run_tile_op(const eng_model *m, const eng_op *op, const eng_tile_op *t, uint8_t *arena)
 {
     eng_tensor in[ENG_MAX_INPUTS];
     int8_t *staging = (int8_t *)(arena + m->staging_offset);
-    const int32_t c_out = op->output.c;
-    int32_t i;
+    int all_dense = 1;
+    int32_t i, y;
     if (op->n_inputs > ENG_MAX_INPUTS) {
         return ENG_ARG_ERROR;
     }
     for (i = 0; i < op->n_inputs; i++) {
         const eng_read *r = &t->reads[i];
         const int32_t c = op->inputs[i].c;
-        const int8_t *src = (const int8_t *)(arena + r->src_offset) + ((int32_t)r->y0 * r->src_w + r->x0) * c;
+        in[i] = view(arena, r->src_offset + ((int32_t)r->y0 * r->src_w + r->x0) * c, r->h, r->w, c, r->src_w * c);
         if (r->gather) {
-            copy_rows(staging, r->w, src, r->src_w, r->h, r->w, c);
-            in[i] = view((uint8_t *)staging, 0, r->h, r->w, c);
+            for (y = 0; y < r->h; y++) {
+                memmove(staging + y * r->w * c, in[i].data + y * in[i].row, (size_t)(r->w * c));
+            }
+            in[i].data = staging;
+            in[i].row = r->w * c;
             staging += (int32_t)r->h * r->w * c;
-        } else {
-            in[i] = view(arena, (int32_t)((const uint8_t *)src - arena), r->h, r->w, c);
         }
+        all_dense &= dense(&in[i]);
     }
     const eng_write *wr = &t->write;
-    int8_t *dst = (int8_t *)(arena + wr->dst_offset) + ((int32_t)wr->y0 * wr->dst_w + wr->x0) * c_out;
-    eng_tensor out = view(arena, (int32_t)((uint8_t *)(wr->scatter ? staging : dst) - arena), wr->h, wr->w, c_out);
+    const int32_t c_out = op->output.c;
+    eng_tensor out = view(arena, wr->dst_offset + ((int32_t)wr->y0 * wr->dst_w + wr->x0) * c_out, wr->h, wr->w,
+                          c_out, wr->dst_w * c_out);
     eng_ctx ctx = {arena + op->scratch_offset, op->scratch_size};
-    eng_status s = run_kernel(op, &ctx, in, &out, op->n_inputs ? &t->reads[0].pads : 0);
-    if (s == ENG_OK && wr->scatter) {
-        copy_rows(dst, wr->dst_w, staging, wr->w, wr->h, wr->w, c_out);
+    if (!(all_dense && dense(&out)) && !takes_views(op->kind)) {
+        return run_rows(op, &ctx, in, &out);
     }
-    return s;
+    return run_kernel(op, &ctx, in, &out, op->n_inputs ? &t->reads[0].pads : 0);
 }
 
 static eng_status run_stage(const eng_model *m, uint8_t *arena, const eng_hooks *hooks)
@@ -175,14 +210,15 @@ static eng_status run_layer(const eng_model *m, const eng_op *op, uint8_t *arena
     }
     for (i = 0; i < op->n_inputs; i++) {
         const eng_buf *b = &op->inputs[i];
-        in[i] = view(arena, b->offset, b->h, b->w, b->c);
+        in[i] = view(arena, b->offset, b->h, b->w, b->c, b->w * b->c);
     }
     if (op->gather_input) {
         const int32_t n = in[0].h * in[0].w * in[0].c;
         memcpy(arena + m->staging_offset, in[0].data, (size_t)n);
         in[0].data = (int8_t *)(arena + m->staging_offset);
     }
-    eng_tensor out = view(arena, op->output.offset, op->output.h, op->output.w, op->output.c);
+    eng_tensor out = view(arena, op->output.offset, op->output.h, op->output.w, op->output.c,
+                          op->output.w * op->output.c);
     eng_ctx ctx = {arena + op->scratch_offset, op->scratch_size};
     return run_kernel(op, &ctx, in, &out, 0);
 }

@@ -4,13 +4,13 @@ Offsets come from the Plan (plan.json): `tensor_offsets`/`scratch` for a per-lay
 patch plan, `patch.full_tensor_offsets`/`patch.rest_scratch` outside the stage and
 `patch.tensor_offsets`/`patch.scratch` (the patch arena) inside it.
 
-The kernels take dense NHWC tensors, so an input region that is not whole rows of its source
-buffer is gathered into a staging area, and a tile output that is not whole rows of the stage
-output is scattered from it; an op whose output overlaps its input (in place) without an
-elementwise kernel also reads a staged copy. A depthwise op the plan aliased (input and output
-at the same offset, with the in-place kernel's scratch) runs eng_depthwise_inplace_s8 instead and
-needs no copy. The staging area sits after the plan's peak and its size (`Staging.size`) is added
-to the arena the firmware declares.
+A tile reads its input regions and writes its output region in place: the executor passes the
+kernels views whose rows are as far apart as their buffer's (eng_tensor.row). Only an input the
+op's output would overwrite before reading it is copied to a staging area first (an op whose
+output overlaps its input without an elementwise kernel, per layer or in a tile). A depthwise op
+the plan aliased (input and output at the same offset, with the in-place kernel's scratch) runs
+eng_depthwise_inplace_s8 instead and needs no copy. The staging area sits after the plan's peak
+and its size (`Staging.size`) is added to the arena the firmware declares.
 """
 from __future__ import annotations
 
@@ -60,14 +60,18 @@ def _overlap(a0: int, an: int, b0: int, bn: int) -> bool:
     return a0 < b0 + bn and b0 < a0 + an
 
 
-def needs_copy(op: Op, src: int, src_bytes: int, dst: int, dst_bytes: int, pixel: int = 0) -> bool:
+def needs_copy(op: Op, src: int, src_bytes: int, dst: int, dst_bytes: int, pixel: int = 0,
+               src_row: int = 0, dst_row: int = 0) -> bool:
     """True when the kernel would read bytes it has already overwritten. `pixel`: the channel count
-    of an op run by its in-place kernel (safe when input and output start whole pixels apart)."""
+    of an op run by its in-place kernel (safe when input and output start whole pixels apart).
+    An elementwise (alias-safe) kernel runs front to back, row after row, so it is safe when every
+    output element sits at or before its input element: the output starts at or before the input
+    and its rows (`*_row` bytes apart, 0: dense maps of one size) are no further apart."""
     if not _overlap(src, src_bytes, dst, dst_bytes):
         return False
     if pixel and (src - dst) % pixel == 0:
         return False
-    return not (spec(op.kind).alias_safe and src == dst and src_bytes == dst_bytes)
+    return not (spec(op.kind).alias_safe and dst <= src and dst_row <= src_row)
 
 
 def in_place_kernel(g: Graph, op: Op, lay: ArenaLayout) -> bool:
@@ -123,8 +127,15 @@ def _width(region) -> int:
     return region[3] - region[2]
 
 
-def _read(g: Graph, op: Op, i: int, inp: dict, tile: dict, lay: ArenaLayout, write: tuple[int, int]) -> tuple[dict, int]:
-    """One eng_read initialiser's fields and the staging bytes it takes."""
+def _span(h: int, w: int, c: int, buffer_w: int) -> int:
+    """Bytes from the first to one past the last byte of an h x w x c region of a buffer_w wide map."""
+    return ((h - 1) * buffer_w + w) * c
+
+
+def _read(g: Graph, op: Op, i: int, inp: dict, tile: dict, lay: ArenaLayout,
+          write: tuple[int, int, int]) -> tuple[dict, int]:
+    """One eng_read initialiser's fields and the staging bytes it takes; `write`: the output region's
+    first byte, span and row pitch."""
     t, region = inp["tensor"], inp["region"]
     c = io_views(g, op)[0][i][2]
     if t in lay.patch_offsets:
@@ -141,7 +152,7 @@ def _read(g: Graph, op: Op, i: int, inp: dict, tile: dict, lay: ArenaLayout, wri
     if pixel and lay.scratch[op.name][1] < depthwise_inplace_scratch(h, w):
         raise UnsupportedModelError(f"{op.name}: in-place scratch {lay.scratch[op.name][1]} B < the tile's "
                                     f"{h}x{w} plane")
-    gather = not (x0 == 0 and w == _width(held)) or needs_copy(op, start, h * w * c, *write, pixel)
+    gather = needs_copy(op, start, _span(h, w, c, _width(held)), write[0], write[1], pixel, _width(held) * c, write[2])
     fields = {"src_offset": src, "src_w": _width(held), "y0": y0, "x0": x0, "h": h, "w": w,
               "gather": int(gather), "pads": c_pads(inp["pad"])}
     return fields, (h * w * c if gather else 0)
@@ -154,9 +165,9 @@ def _write(g: Graph, op: Op, top: dict, tile: dict, lay: ArenaLayout, stage_outp
     if out == stage_output:
         full = g.tensors[out].shape
         return {"dst_offset": lay.offsets[out], "dst_w": full[2], "y0": region[0], "x0": region[2], "h": h,
-                "w": w, "scatter": int(w != full[2]), "_bytes": h * w * c,
+                "w": w, "_bytes": _span(h, w, c, full[2]),
                 "_start": lay.offsets[out] + (region[0] * full[2] + region[2]) * c}
-    return {"dst_offset": lay.patch_offsets[out], "dst_w": w, "y0": 0, "x0": 0, "h": h, "w": w, "scatter": 0,
+    return {"dst_offset": lay.patch_offsets[out], "dst_w": w, "y0": 0, "x0": 0, "h": h, "w": w,
             "_bytes": h * w * c, "_start": lay.patch_offsets[out]}
 
 
@@ -168,10 +179,10 @@ def tile_op_entry(g: Graph, op: Op, top: dict | None, tile: dict, lay: ArenaLayo
     wr = _write(g, op, top, tile, lay, stage_output)
     reads, used = [], 0
     for i, inp in enumerate(top["inputs"]):
-        fields, nbytes = _read(g, op, i, inp, tile, lay, (wr["_start"], wr["_bytes"]))
+        fields, nbytes = _read(g, op, i, inp, tile, lay, (wr["_start"], wr["_bytes"], wr["dst_w"] * io_views(g, op)[1][2]))
         reads.append(c_init(fields))
         used += nbytes
-    staging.need(used + (wr["_bytes"] if wr["scatter"] else 0))
+    staging.need(used)
     text = f"static const eng_read {sym}[{len(reads)}] = {{" + ", ".join(reads) + "};\n"
     write = c_init({k: v for k, v in wr.items() if not k.startswith("_")})
     return text, c_init({"run": 1, "reads": sym, "write": write})

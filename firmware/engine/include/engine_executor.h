@@ -6,9 +6,10 @@
  * switch over op kinds calling the kernels of engine_kernels.h; it allocates nothing.
  *
  * Patch stage (MCUNetV2): ops[0 .. stage->n_ops-1] run tile by tile. Each input region is read
- * in place when it covers whole rows of its source buffer, else gathered into the staging area;
- * padding applies only where a region touches the image border (per tile, per side). A tile's
- * output region of the stage output is written in place or scattered from staging.
+ * and each output region written in place, as a view of its buffer (rows as far apart as the
+ * buffer's); pixel-wise kernels, which take dense maps, run row by row over views. Padding applies
+ * only where a region touches the image border (per tile, per side). An input region that the
+ * op's output would overwrite before reading it is first copied to the staging area.
  * Then ops[stage->n_ops ..] run layer by layer on the arena.
  *
  * All offsets are bytes from the start of the arena; the staging area is part of the arena
@@ -68,7 +69,7 @@ typedef struct {
     int32_t src_offset;           /* the source buffer (patch tensor or full tensor) */
     int16_t src_w;                /* its row width in pixels */
     int16_t y0, x0, h, w;         /* the region, relative to the source buffer */
-    int8_t gather;                /* 1: copy to staging (not whole rows, or aliasing the output) */
+    int8_t gather;                /* 1: copy to staging first (the output overwrites it otherwise) */
     eng_pads pads;                /* border padding of this tile, per side */
 } eng_read;
 
@@ -77,7 +78,6 @@ typedef struct {
     int32_t dst_offset;
     int16_t dst_w;
     int16_t y0, x0, h, w;
-    int8_t scatter;               /* 1: compute into staging, then copy the rows out */
 } eng_write;
 
 typedef struct {

@@ -35,10 +35,15 @@ typedef struct {
     int32_t size;
 } eng_ctx;
 
-/* An int8 feature map: h x w x c, NHWC, rows contiguous. */
+/* An int8 feature map: h x w x c, NHWC. A row's pixels are contiguous and rows are `row` bytes
+ * apart: w * c for a dense map, more for a region of a wider map, which a patch tile reads and
+ * writes in place (no staging copy). The windowed kernels (conv, depthwise, max and average pool,
+ * pad) take such views; every other kernel needs row == w * c (the executor runs the pixel-wise
+ * ones row by row over a view). */
 typedef struct {
     int8_t *data;
     int32_t h, w, c;
+    int32_t row;
 } eng_tensor;
 
 /* Padding applied around the input on each side; in patch mode nonzero only at image borders. */

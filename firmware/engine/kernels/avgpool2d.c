@@ -16,7 +16,7 @@ eng_status eng_avgpool2d_s8(const eng_ctx *ctx, const eng_avgpool2d_params *para
                             eng_tensor *output)
 {
     (void)ctx;
-    if (params == 0 || !eng_tensor_ok(input) || !eng_tensor_ok(output) || input->c != output->c ||
+    if (params == 0 || !eng_view_ok(input) || !eng_view_ok(output) || input->c != output->c ||
         !eng_window_ok(input->h, output->h, params->kernel_h, params->stride_h, 1, params->pads.top,
                        params->pads.bottom) ||
         !eng_window_ok(input->w, output->w, params->kernel_w, params->stride_w, 1, params->pads.left,
@@ -25,9 +25,9 @@ eng_status eng_avgpool2d_s8(const eng_ctx *ctx, const eng_avgpool2d_params *para
     }
     const int32_t ch = input->c;
     const eng_qparam in = params->input, out = params->output;
-    int8_t *y = output->data;
     for (int32_t oy = 0; oy < output->h; oy++) {
         const int32_t y0 = oy * params->stride_h - params->pads.top;
+        int8_t *y = eng_pixel(output, oy, 0);
         const int32_t ys = y0 < 0 ? 0 : y0;
         const int32_t ye = y0 + params->kernel_h > input->h ? input->h : y0 + params->kernel_h;
         for (int32_t ox = 0; ox < output->w; ox++) {
@@ -40,7 +40,7 @@ eng_status eng_avgpool2d_s8(const eng_ctx *ctx, const eng_avgpool2d_params *para
                 float sum = 0.0f;
                 for (int32_t iy = ys; iy < ye; iy++) {
                     for (int32_t ix = xs; ix < xe; ix++) {
-                        sum += eng_dequant(input->data[(iy * input->w + ix) * ch + c], in);
+                        sum += eng_dequant(eng_pixel(input, iy, ix)[c], in);
                     }
                 }
                 *y++ = eng_quant(sum / (float)count, out);

@@ -15,10 +15,9 @@ eng_status eng_conv_s8(const eng_ctx *ctx, const eng_conv_params *params, const 
     const int32_t kh = params->kernel_h, kw = params->kernel_w;
     const int32_t taps_len = kh * kw * cin;
     const int32_t off = params->input_offset;
-    int8_t *out = output->data;
-
     for (int32_t oy = 0; oy < output->h; oy++) {
         const int32_t y0 = oy * params->stride_h - params->pads.top;
+        int8_t *out = eng_pixel(output, oy, 0);
         for (int32_t ox = 0; ox < output->w; ox++) {
             const int32_t x0 = ox * params->stride_w - params->pads.left;
             for (int32_t oc = 0; oc < cout; oc++) {
@@ -34,7 +33,7 @@ eng_status eng_conv_s8(const eng_ctx *ctx, const eng_conv_params *params, const 
                         if (ix < 0 || ix >= input->w) {
                             continue;
                         }
-                        const int8_t *xp = input->data + (iy * input->w + ix) * cin;
+                        const int8_t *xp = eng_pixel(input, iy, ix);
                         const int8_t *wp = w + (ky * kw + kx) * cin;
                         for (int32_t ci = 0; ci < cin; ci++) {
                             acc += ((int32_t)xp[ci] + off) * (int32_t)wp[ci];

@@ -10,10 +10,9 @@ eng_status eng_depthwise_s8(const eng_ctx *ctx, const eng_conv_params *params, c
     }
     const int32_t ch = input->c;
     const int32_t off = params->input_offset;
-    int8_t *out = output->data;
-
     for (int32_t oy = 0; oy < output->h; oy++) {
         const int32_t y0 = oy * params->stride_h - params->pads.top;
+        int8_t *out = eng_pixel(output, oy, 0);
         for (int32_t ox = 0; ox < output->w; ox++) {
             const int32_t x0 = ox * params->stride_w - params->pads.left;
             for (int32_t c = 0; c < ch; c++) {
@@ -28,7 +27,7 @@ eng_status eng_depthwise_s8(const eng_ctx *ctx, const eng_conv_params *params, c
                         if (ix < 0 || ix >= input->w) {
                             continue;
                         }
-                        const int32_t x = input->data[(iy * input->w + ix) * ch + c];
+                        const int32_t x = eng_pixel(input, iy, ix)[c];
                         acc += (x + off) * (int32_t)filter[(ky * params->kernel_w + kx) * ch + c];
                     }
                 }

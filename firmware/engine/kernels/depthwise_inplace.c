@@ -3,8 +3,8 @@
  * channel at a time, the channel's input plane (h x w int8) is copied into ctx->buf, then that
  * channel's outputs are computed from the copy. An NHWC output element (y, x, c) overwrites only a
  * channel-c element of the input when output->data - input->data is a multiple of c (the same start,
- * or whole rows further on), and channel c was saved before, so no input is read after it is
- * overwritten. The executor calls it for the depthwise ops the planner aliased (kernels_dsp/ has
+ * or whole rows further on; rows of views are whole pixels apart too), and channel c was saved
+ * before, so no input is read after it is overwritten. The executor calls it for the depthwise ops the planner aliased (kernels_dsp/ has
  * the Cortex-M7 version). Scratch: input->h * input->w bytes (kernels/scratch_size.c). */
 #include "eng_util.h"
 
@@ -15,19 +15,17 @@ eng_status eng_depthwise_inplace_s8(const eng_ctx *ctx, const eng_conv_params *p
     if (ok != ENG_OK) {
         return ok;
     }
-    const int32_t plane_n = input->h * input->w;
     const int32_t ch = input->c, hi = input->h, wi = input->w;
     const int32_t off = params->input_offset;
-    const int8_t *in = input->data;
     int8_t *plane = (int8_t *)ctx->buf;
 
     for (int32_t c = 0; c < ch; c++) {
-        eng_gather_channel(in, plane_n, ch, c, plane);
+        eng_gather_channel(input, c, plane);
         const float mult = params->multiplier[c];
         const int32_t b = bias ? bias[c] : 0;
-        int32_t o = c;
         for (int32_t oy = 0; oy < output->h; oy++) {
             const int32_t y0 = oy * params->stride_h - params->pads.top;
+            int8_t *o = eng_pixel(output, oy, 0) + c;
             for (int32_t ox = 0; ox < output->w; ox++) {
                 const int32_t x0 = ox * params->stride_w - params->pads.left;
                 int32_t acc = b;
@@ -46,7 +44,7 @@ eng_status eng_depthwise_inplace_s8(const eng_ctx *ctx, const eng_conv_params *p
                         acc += ((int32_t)row[ix] + off) * (int32_t)wrow[kx * ch];
                     }
                 }
-                output->data[o] = eng_requant_acc(acc, mult, params->output_zero_point, params->act_min,
+                *o = eng_requant_acc(acc, mult, params->output_zero_point, params->act_min,
                                                   params->act_max);
                 o += ch;
             }

@@ -100,9 +100,22 @@ static inline int8_t eng_requant_literal(int8_t q, eng_qparam in, eng_qparam out
     return eng_quant(eng_dequant(q, in), out);
 }
 
+/* A view (rows possibly further apart than w * c), for the windowed kernels. */
+static inline int eng_view_ok(const eng_tensor *t)
+{
+    return t != 0 && t->data != 0 && t->h > 0 && t->w > 0 && t->c > 0 && t->row >= t->w * t->c;
+}
+
+/* A dense map, for every other kernel. */
 static inline int eng_tensor_ok(const eng_tensor *t)
 {
-    return t != 0 && t->data != 0 && t->h > 0 && t->w > 0 && t->c > 0;
+    return eng_view_ok(t) && t->row == t->w * t->c;
+}
+
+/* Pixel (y, x) of a view. */
+static inline int8_t *eng_pixel(const eng_tensor *t, int32_t y, int32_t x)
+{
+    return t->data + y * t->row + x * t->c;
 }
 
 static inline int32_t eng_tensor_size(const eng_tensor *t)
@@ -128,7 +141,7 @@ static inline int eng_act_ok(int32_t act_min, int32_t act_max)
 /* Common argument checks of conv and depthwise. */
 static inline int eng_conv_args_ok(const eng_conv_params *p, const eng_tensor *in, const eng_tensor *out)
 {
-    return p != 0 && p->multiplier != 0 && eng_tensor_ok(in) && eng_tensor_ok(out) &&
+    return p != 0 && p->multiplier != 0 && eng_view_ok(in) && eng_view_ok(out) &&
            eng_act_ok(p->act_min, p->act_max) &&
            eng_window_ok(in->h, out->h, p->kernel_h, p->stride_h, p->dilation_h, p->pads.top, p->pads.bottom) &&
            eng_window_ok(in->w, out->w, p->kernel_w, p->stride_w, p->dilation_w, p->pads.left, p->pads.right);
@@ -143,7 +156,7 @@ static inline int eng_fc_args_ok(const eng_fc_params *p, const eng_tensor *in, c
 
 static inline int eng_maxpool_args_ok(const eng_maxpool_params *p, const eng_tensor *in, const eng_tensor *out)
 {
-    return p != 0 && eng_tensor_ok(in) && eng_tensor_ok(out) && in->c == out->c &&
+    return p != 0 && eng_view_ok(in) && eng_view_ok(out) && in->c == out->c &&
            eng_window_ok(in->h, out->h, p->kernel_h, p->stride_h, 1, p->pads.top, p->pads.bottom) &&
            eng_window_ok(in->w, out->w, p->kernel_w, p->stride_w, 1, p->pads.left, p->pads.right);
 }
@@ -161,11 +174,14 @@ static inline eng_status eng_depthwise_inplace_check(const eng_ctx *ctx, const e
     return ENG_OK;
 }
 
-/* Channel c of an NHWC map of n pixels and ch channels, as one contiguous plane. */
-static inline void eng_gather_channel(const int8_t *in, int32_t n, int32_t ch, int32_t c, int8_t *plane)
+/* Channel c of a view, as one contiguous h x w plane. */
+static inline void eng_gather_channel(const eng_tensor *in, int32_t c, int8_t *plane)
 {
-    for (int32_t i = 0; i < n; i++) {
-        plane[i] = in[i * ch + c];
+    for (int32_t y = 0; y < in->h; y++) {
+        const int8_t *x = eng_pixel(in, y, 0) + c;
+        for (int32_t i = 0; i < in->w; i++) {
+            *plane++ = x[i * in->c];
+        }
     }
 }
 

@@ -11,9 +11,9 @@ eng_status eng_maxpool_s8(const eng_ctx *ctx, const eng_maxpool_params *params, 
     }
     const int32_t ch = input->c;
     const int requant = !eng_qparam_same(params->input, params->output);
-    int8_t *out = output->data;
     for (int32_t oy = 0; oy < output->h; oy++) {
         const int32_t y0 = oy * params->stride_h - params->pads.top;
+        int8_t *out = eng_pixel(output, oy, 0);
         for (int32_t ox = 0; ox < output->w; ox++) {
             const int32_t x0 = ox * params->stride_w - params->pads.left;
             for (int32_t c = 0; c < ch; c++) {
@@ -28,7 +28,7 @@ eng_status eng_maxpool_s8(const eng_ctx *ctx, const eng_maxpool_params *params, 
                         if (ix < 0 || ix >= input->w) {
                             continue;
                         }
-                        const int32_t v = input->data[(iy * input->w + ix) * ch + c];
+                        const int32_t v = eng_pixel(input, iy, ix)[c];
                         m = v > m ? v : m;
                     }
                 }

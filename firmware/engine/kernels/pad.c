@@ -16,7 +16,7 @@ eng_status eng_pad_s8(const eng_ctx *ctx, const eng_pad_params *params, const en
                       eng_tensor *output)
 {
     (void)ctx;
-    if (params == 0 || !eng_tensor_ok(input) || !eng_tensor_ok(output) || params->pads.top < 0 ||
+    if (params == 0 || !eng_view_ok(input) || !eng_view_ok(output) || params->pads.top < 0 ||
         params->pads.left < 0 || params->pads.bottom < 0 || params->pads.right < 0 ||
         params->channels_before < 0 || params->channels_after < 0 ||
         output->h != input->h + params->pads.top + params->pads.bottom ||
@@ -33,17 +33,19 @@ eng_status eng_pad_s8(const eng_ctx *ctx, const eng_pad_params *params, const en
         params->channels_before == 0 && ci % 4 == 0 && co % 4 == 0) {
         /* channels appended to every pixel (BlazeFace's residual widening): whole words, no calls */
         const uint32_t fill4 = (uint32_t)(uint8_t)fill * 0x01010101u;
-        const int8_t *x = input->data;
-        int8_t *o = output->data;
-        for (int32_t n = input->h * input->w; n > 0; n--, x += ci, o += co) {
-            int32_t c = 0;
-            for (; c < ci; c += 4) {
-                uint32_t v;
-                memcpy(&v, x + c, sizeof v);
-                memcpy(o + c, &v, sizeof v);
-            }
-            for (; c < co; c += 4) {
-                memcpy(o + c, &fill4, sizeof fill4);
+        for (int32_t y = 0; y < input->h; y++) {
+            const int8_t *x = eng_pixel(input, y, 0);
+            int8_t *o = eng_pixel(output, y, 0);
+            for (int32_t n = input->w; n > 0; n--, x += ci, o += co) {
+                int32_t c = 0;
+                for (; c < ci; c += 4) {
+                    uint32_t v;
+                    memcpy(&v, x + c, sizeof v);
+                    memcpy(o + c, &v, sizeof v);
+                }
+                for (; c < co; c += 4) {
+                    memcpy(o + c, &fill4, sizeof fill4);
+                }
             }
         }
         return ENG_OK;
@@ -52,12 +54,12 @@ eng_status eng_pad_s8(const eng_ctx *ctx, const eng_pad_params *params, const en
         const int32_t iy = oy - params->pads.top;
         for (int32_t ox = 0; ox < output->w; ox++) {
             const int32_t ix = ox - params->pads.left;
-            int8_t *o = output->data + (oy * output->w + ox) * co;
+            int8_t *o = eng_pixel(output, oy, ox);
             if (iy < 0 || iy >= input->h || ix < 0 || ix >= input->w) {
                 memset(o, fill, (size_t)co);
                 continue;
             }
-            const int8_t *x = input->data + (iy * input->w + ix) * ci;
+            const int8_t *x = eng_pixel(input, iy, ix);
             memset(o, fill, (size_t)params->channels_before);
             o += params->channels_before;
             if (requant) {

@@ -22,14 +22,14 @@ static void im2col_s8(const eng_conv_params *p, const eng_tensor *in, int32_t oy
         if (iy < 0 || iy >= in->h) {
             memset(col8, zp, (size_t)row);
         } else if (dense_row) {
-            memcpy(col8, in->data + (iy * in->w + x0) * cin, (size_t)row);
+            memcpy(col8, eng_pixel(in, iy, x0), (size_t)row);
         } else {
             for (int32_t kx = 0; kx < p->kernel_w; kx++) {
                 const int32_t ix = x0 + kx * p->dilation_w;
                 if (ix < 0 || ix >= in->w) {
                     memset(col8 + kx * cin, zp, (size_t)cin);
                 } else {
-                    memcpy(col8 + kx * cin, in->data + (iy * in->w + ix) * cin, (size_t)cin);
+                    memcpy(col8 + kx * cin, eng_pixel(in, iy, ix), (size_t)cin);
                 }
             }
         }
@@ -62,7 +62,7 @@ static void im2col(const eng_conv_params *p, const eng_tensor *in, int32_t oy, i
         if (iy < 0 || iy >= in->h || ix < 0 || ix >= in->w) {
             memset(col, 0, (size_t)n * sizeof *col);
         } else {
-            widen(in->data + (iy * in->w + ix) * n, n, p->input_offset, col);
+            widen(eng_pixel(in, iy, ix), n, p->input_offset, col);
         }
         return;
     }
@@ -233,7 +233,7 @@ ENG_SPECIALISE void general(const eng_ctx *ctx, const eng_conv_params *p, const 
     const pixel_pair_fn fixed = lo == -128 && hi == 127 ? fixed_pixel_pair(n) : 0;
     for (int32_t pix = 0; pix < npix; pix += 2) {
         im2col(p, in, pix / output->w, pix % output->w, col0, n);
-        int8_t *out0 = output->data + pix * cout;
+        int8_t *out0 = eng_pixel(output, pix / output->w, pix % output->w);
         if (pix + 1 == npix) {
             for (int32_t oc = 0; oc < cout; oc++) {
                 const int32_t acc = dot_col1(col0, filter + oc * n, n, bias ? bias[oc] : 0);
@@ -242,10 +242,11 @@ ENG_SPECIALISE void general(const eng_ctx *ctx, const eng_conv_params *p, const 
             break;
         }
         im2col(p, in, (pix + 1) / output->w, (pix + 1) % output->w, col1, n);
+        int8_t *out1 = eng_pixel(output, (pix + 1) / output->w, (pix + 1) % output->w);
         if (fixed) {
-            fixed(col0, col1, filter, bias, p->multiplier, cout, out0, out0 + cout, zp);
+            fixed(col0, col1, filter, bias, p->multiplier, cout, out0, out1, zp);
         } else {
-            pixel_pair(col0, col1, filter, bias, p->multiplier, n, cout, out0, out0 + cout, zp, lo, hi, 0);
+            pixel_pair(col0, col1, filter, bias, p->multiplier, n, cout, out0, out1, zp, lo, hi, 0);
         }
     }
 }

@@ -60,7 +60,7 @@ static inline void border4(const dw_group *g, int32_t y0, int32_t ky0, int32_t k
 {
     const eng_conv_params *p = g->p;
     const int32_t kw = p->kernel_w, dh = p->dilation_h, dw = p->dilation_w, ch = g->ch;
-    const int32_t kx0 = first_tap(x0, dw), kx1 = end_tap(x0, dw, kw, g->in->w), row = g->in->w * ch;
+    const int32_t kx0 = first_tap(x0, dw), kx1 = end_tap(x0, dw, kw, g->in->w), row = g->in->row;
     int32_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
     for (int32_t ky = ky0; ky < ky1; ky++) {
         const int8_t *xp = g->x_base + (y0 + ky * dh) * row + (x0 + kx0 * dw) * ch;
@@ -164,7 +164,7 @@ ENG_SPECIALISE void group4(const eng_conv_params *p, const eng_tensor *in, const
     }
     const int32_t i0 = b0 + off * s0, i1 = b1 + off * s1, i2 = b2 + off * s2, i3 = b3 + off * s3;
     const int fast3 = kh == 3 && kw == 3 && dh == 1 && dw == 1;
-    dw3_state k3 = {{0}, {i0, i1, i2, i3}, {m0, m1, m2, m3}, zp, in->w * ch, ch};
+    dw3_state k3 = {{0}, {i0, i1, i2, i3}, {m0, m1, m2, m3}, zp, in->row, ch};
     if (fast3) {
         for (int32_t t = 0; t < 9; t++) {
             const int32_t wv = eng_rd32(filter + t * ch + c);
@@ -172,7 +172,7 @@ ENG_SPECIALISE void group4(const eng_conv_params *p, const eng_tensor *in, const
             k3.wu[2 * t + 1] = eng_sxtb16_hi(wv);
         }
     }
-    const int32_t in_w = in->w, row = in_w * ch, cs = ch, rs = dh * row, xs = dw * ch;
+    const int32_t in_w = in->w, row = in->row, cs = ch, rs = dh * row, xs = dw * ch;
     const dw_group g = {p, in, in->data + c, filter + c, ch, eng_dup16(off)};
     int8_t *out = output->data + c;
     /* Output columns and rows whose taps all fall inside the input, found once: interior pixels
@@ -182,7 +182,7 @@ ENG_SPECIALISE void group4(const eng_conv_params *p, const eng_tensor *in, const
     inner_range(in_w, output->w, kw, sw, dw, pl, &ox_a, &ox_b);
     inner_range(in->h, output->h, kh, sh, dh, pt, &oy_a, &oy_b);
 
-    for (int32_t oy = 0; oy < output->h; oy++, out += output->w * ch) {
+    for (int32_t oy = 0; oy < output->h; oy++, out += output->row) {
         const int32_t y0 = oy * sh - pt;
         const int row_full = oy >= oy_a && oy < oy_b;
         const int32_t ky0 = row_full ? 0 : first_tap(y0, dh), ky1 = row_full ? kh : end_tap(y0, dh, kh, in->h);
@@ -239,12 +239,12 @@ static void channel1(const eng_conv_params *p, const eng_tensor *in, const int8_
                      eng_tensor *output, int32_t c)
 {
     const int32_t ch = in->c, kh = p->kernel_h, kw = p->kernel_w, dh = p->dilation_h, dw = p->dilation_w;
-    const int32_t off = p->input_offset, row = in->w * ch;
+    const int32_t off = p->input_offset, row = in->row;
     const float m = p->multiplier[c];
     const int32_t b = bias ? bias[c] : 0;
-    int8_t *out = output->data + c;
     for (int32_t oy = 0; oy < output->h; oy++) {
         const int32_t y0 = oy * p->stride_h - p->pads.top;
+        int8_t *out = eng_pixel(output, oy, 0) + c;
         const int32_t ky0 = first_tap(y0, dh), ky1 = end_tap(y0, dh, kh, in->h);
         for (int32_t ox = 0; ox < output->w; ox++, out += ch) {
             const int32_t x0 = ox * p->stride_w - p->pads.left;

@@ -84,18 +84,16 @@ eng_status eng_depthwise_inplace_s8(const eng_ctx *ctx, const eng_conv_params *p
     if (ok != ENG_OK) {
         return ok;
     }
-    const int32_t plane_n = input->h * input->w;
     const eng_conv_params *p = params;
     const int32_t ch = input->c, hi = input->h, wi = input->w, off = p->input_offset;
     const int32_t zp = p->output_zero_point, lo = p->act_min, top = p->act_max;
     const int fast3 = p->kernel_h == 3 && p->kernel_w == 3 && p->dilation_h == 1 && p->dilation_w == 1;
     int32_t ox_a, ox_b;
     interior_cols(p, wi, output->w, &ox_a, &ox_b);
-    const int8_t *in = input->data;
     int8_t *plane = (int8_t *)ctx->buf;
 
     for (int32_t c = 0; c < ch; c++) {
-        eng_gather_channel(in, plane_n, ch, c, plane);
+        eng_gather_channel(input, c, plane);
         const float mult = p->multiplier[c];
         const int32_t b = bias ? bias[c] : 0;
         const int8_t *wc = filter + c;
@@ -110,7 +108,7 @@ eng_status eng_depthwise_inplace_s8(const eng_ctx *ctx, const eng_conv_params *p
         }
         const int32_t init = b + off * sum;
         int8_t *out = output->data + c;
-        for (int32_t oy = 0; oy < output->h; oy++, out += output->w * ch) {
+        for (int32_t oy = 0; oy < output->h; oy++, out += output->row) {
             const int32_t y0 = oy * p->stride_h - p->pads.top;
             const int rows_in = y0 >= 0 && y0 + 3 <= hi;
             const int32_t a_end = fast3 && rows_in ? ox_a : output->w;

@@ -11,10 +11,9 @@ eng_status eng_maxpool_s8(const eng_ctx *ctx, const eng_maxpool_params *params, 
         return ENG_ARG_ERROR;
     }
     const int32_t ch = input->c, in_h = input->h, in_w = input->w;
-    const int8_t *in = input->data;
-    int8_t *out = output->data;
     for (int32_t oy = 0; oy < output->h; oy++) {
         const int32_t y0 = oy * params->stride_h - params->pads.top;
+        int8_t *out = eng_pixel(output, oy, 0);
         const int32_t ky0 = y0 < 0 ? -y0 : 0;
         const int32_t ky1 = y0 + params->kernel_h > in_h ? in_h - y0 : params->kernel_h;
         for (int32_t ox = 0; ox < output->w; ox++) {
@@ -24,8 +23,8 @@ eng_status eng_maxpool_s8(const eng_ctx *ctx, const eng_maxpool_params *params, 
             int32_t c = 0;
             if (ky1 - ky0 == 2 && kx1 - kx0 == 2 && params->kernel_h == 2 && params->kernel_w == 2) {
                 /* a whole 2x2 window (BlazeFace's pools): the four taps written out */
-                const int8_t *t = in + (y0 * in_w + x0) * ch;
-                const int32_t right = ch, down = in_w * ch;
+                const int8_t *t = eng_pixel(input, y0, x0);
+                const int32_t right = ch, down = input->row;
                 for (; c + 4 <= ch; c += 4, t += 4) {
                     int32_t m = eng_rd32(t), v = eng_rd32(t + right);
                     (void)__ssub8(v, m);
@@ -42,7 +41,7 @@ eng_status eng_maxpool_s8(const eng_ctx *ctx, const eng_maxpool_params *params, 
             for (; c + 4 <= ch; c += 4) {
                 int32_t m = (int32_t)0x80808080u;
                 for (int32_t ky = ky0; ky < ky1; ky++) {
-                    const int8_t *row = in + ((y0 + ky) * in_w + x0) * ch + c;
+                    const int8_t *row = eng_pixel(input, y0 + ky, x0) + c;
                     for (int32_t kx = kx0; kx < kx1; kx++) {
                         const int32_t v = eng_rd32(row + kx * ch);
                         (void)__ssub8(v, m);
@@ -55,7 +54,7 @@ eng_status eng_maxpool_s8(const eng_ctx *ctx, const eng_maxpool_params *params, 
                 int32_t m = -128;
                 for (int32_t ky = ky0; ky < ky1; ky++) {
                     for (int32_t kx = kx0; kx < kx1; kx++) {
-                        const int32_t v = in[((y0 + ky) * in_w + x0 + kx) * ch + c];
+                        const int32_t v = eng_pixel(input, y0 + ky, x0 + kx)[c];
                         m = v > m ? v : m;
                     }
                 }
@@ -65,8 +64,11 @@ eng_status eng_maxpool_s8(const eng_ctx *ctx, const eng_maxpool_params *params, 
         }
     }
     if (!eng_qparam_same(params->input, params->output)) {
-        for (int32_t i = 0; i < eng_tensor_size(output); i++) {
-            output->data[i] = eng_requant_literal(output->data[i], params->input, params->output);
+        for (int32_t y = 0; y < output->h; y++) {
+            int8_t *o = eng_pixel(output, y, 0);
+            for (int32_t i = 0; i < output->w * ch; i++) {
+                o[i] = eng_requant_literal(o[i], params->input, params->output);
+            }
         }
     }
     return ENG_OK;

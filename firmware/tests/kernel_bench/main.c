@@ -107,8 +107,8 @@ static void bench_conv(const char *name, int kind, int32_t h, int32_t w, int32_t
     const int32_t ho = (h + 2 * pad - k) / stride + 1, wo = (w + 2 * pad - k) / stride + 1;
     const int32_t wsize = kind == CONV ? cout * k * k * cin : k * k * cin;
     p.multiplier = multipliers((uint32_t)cout, kind == CONV ? 1.0f / (float)(20 * k * k * cin) : 1.0f / 300.0f);
-    eng_tensor in = {rand_i8((uint32_t)(h * w * cin)), h, w, cin};
-    eng_tensor out = {take((uint32_t)(ho * wo * cout)), ho, wo, cout};
+    eng_tensor in = {rand_i8((uint32_t)(h * w * cin)), h, w, cin, w * cin};
+    eng_tensor out = {take((uint32_t)(ho * wo * cout)), ho, wo, cout, wo * cout};
     const int8_t *filter = rand_i8((uint32_t)wsize);
     const int32_t *bias = rand_bias((uint32_t)cout);
     const int32_t need = kind == CONV ? eng_conv_s8_scratch_size(&p, &in, &out) : eng_depthwise_s8_scratch_size(&p, &in, &out);
@@ -142,8 +142,8 @@ static void bench_fc(void)
     p.act_min = -128;
     p.act_max = 127;
     p.multiplier = multipliers(N_SLICE, 1.0f / (20.0f * K));
-    eng_tensor in = {rand_i8(K), 1, 1, K};
-    eng_tensor out = {take(N_SLICE), 1, 1, N_SLICE};
+    eng_tensor in = {rand_i8(K), 1, 1, K, K};
+    eng_tensor out = {take(N_SLICE), 1, 1, N_SLICE, N_SLICE};
     const int8_t *filter = rand_i8((uint32_t)K * N_SLICE);
     const int32_t *bias = rand_bias(N_SLICE);
     eng_ctx ctx = {NULL, 0};

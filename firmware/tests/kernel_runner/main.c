@@ -2,8 +2,11 @@
  * toolkit/golden.py), runs each case through the engine kernel the build links (reference or DSP)
  * and compares the int8 output element by element.
  *
- * Usage: kernel_runner <vectors.bin> [-v]   (under QEMU the file is opened through semihosting;
- *        -v prints a "CASE i op" line before each case)
+ * Usage: kernel_runner <vectors.bin> [-v] [-s]   (under QEMU the file is opened through semihosting;
+ *        -v prints a "CASE i op" line before each case; -s runs the kernels that take views (conv,
+ *        depthwise, in-place depthwise, max and average pool, pad) on views: input and output rows
+ *        further apart than w * c, the bytes between them filled with a sentinel the kernel must
+ *        leave alone, as a patch tile's regions inside wider buffers)
  * Prints one line per failing case and a final "RESULT cases=N pass=P fail=F skip=S"; exit status 0
  * iff no case failed. Every kernel array is copied into its own exact-size heap block and the scratch
  * is exactly *_scratch_size() bytes, so AddressSanitizer sees any out-of-bounds access. The expected
@@ -37,6 +40,7 @@ typedef struct {
     uint32_t op;
     uint32_t need;     /* bytes of heap the case asked for */
     int oom;           /* a block could not be allocated: the case is skipped */
+    int32_t stray;     /* -s: sentinel bytes between the output's rows the kernel overwrote */
     int32_t ints[N_INTS];
     float floats[N_FLOATS];
     uint32_t n_arrays;
@@ -163,7 +167,88 @@ static eng_tensor tensor(int8_t *data, const int32_t *dims)
     t.h = dims[0];
     t.w = dims[1];
     t.c = dims[2];
+    t.row = t.w * t.c;
     return t;
+}
+
+enum { SENTINEL = 0x5A };
+static int views; /* -s */
+
+/* -s: t moved into a new exact-size block whose rows are row bytes apart, the bytes between rows
+ * SENTINEL (the data copied when copy, else SENTINEL too). 0 if the block cannot be allocated. */
+static int to_view(case_t *c, eng_tensor *t, int32_t row, int copy)
+{
+    const size_t bytes = (size_t)((t->h - 1) * row + t->w * t->c);
+    int8_t *blk = (int8_t *)malloc(bytes);
+    c->need += (uint32_t)bytes;
+    if (blk == NULL) {
+        c->oom = 1;
+        return 0;
+    }
+    memset(blk, SENTINEL, bytes);
+    for (int32_t y = 0; copy && y < t->h; y++) {
+        memcpy(blk + y * row, t->data + y * t->row, (size_t)(t->w * t->c));
+    }
+    t->data = blk;
+    t->row = row;
+    return 1;
+}
+
+/* -s: the view's rows copied into dense (when not NULL), the SENTINEL bytes between one row's
+ * w * c bytes and the next row counted in c->stray; the block freed. */
+static void from_view(case_t *c, eng_tensor *t, int8_t *dense)
+{
+    for (int32_t y = 0; y < t->h; y++) {
+        const int8_t *r = t->data + y * t->row;
+        if (dense != NULL) {
+            memcpy(dense + y * t->w * t->c, r, (size_t)(t->w * t->c));
+        }
+        for (int32_t i = t->w * t->c; y + 1 < t->h && i < t->row; i++) {
+            c->stray += r[i] != SENTINEL;
+        }
+    }
+    free(t->data);
+    t->data = NULL;
+}
+
+/* -s: the views' row pitch: three pixels and one byte more than the wider of the two rows (an
+ * odd pitch for odd channel counts, so that rows start unaligned as they may in a tile). */
+static int32_t view_row(const eng_tensor *in, const eng_tensor *out)
+{
+    const int32_t wide = in->w * in->c > out->w * out->c ? in->w * in->c : out->w * out->c;
+    return wide + 3 * in->c + 1;
+}
+
+static int takes_views(uint32_t op)
+{
+    return op == OP_CONV || op == OP_DEPTHWISE || op == OP_MAXPOOL || op == OP_AVGPOOL2D || op == OP_PAD;
+}
+
+/* -s and a kernel that takes views: in and out moved to views (0: out of memory). */
+static int view_begin(case_t *c, eng_tensor *in, eng_tensor *out)
+{
+    if (!views || !takes_views(c->op)) {
+        return 1;
+    }
+    const int32_t row = view_row(in, out);
+    if (!to_view(c, in, row, 1)) {
+        return 0;
+    }
+    if (!to_view(c, out, row, 0)) {
+        free(in->data);
+        return 0;
+    }
+    return 1;
+}
+
+/* After the kernel: the output view's rows into dense, its sentinels checked, both views freed. */
+static void view_end(case_t *c, eng_tensor *in, eng_tensor *out, int8_t *dense)
+{
+    if (!views || !takes_views(c->op)) {
+        return;
+    }
+    from_view(c, out, dense);
+    free(in->data);
 }
 
 static eng_pads pads(const int32_t *p)
@@ -240,6 +325,29 @@ static eng_status run_case(case_t *c, int8_t **out, int32_t *out_len)
             break;
         }
         const int32_t *bias = (const int32_t *)c->arrays[2].data;
+        if (c->op == OP_DEPTHWISE_INPLACE && views) {
+            /* in place on views: input and output from the same start with the same pitch, a
+             * whole number of pixels (the kernel's condition), in a block as tall as the taller;
+             * the bytes past both rows hold SENTINEL */
+            const int32_t pitch = (view_row(&in, &o) / in.c + 1) * in.c;
+            eng_tensor blk = in;
+            blk.h = in.h > o.h ? in.h : o.h;
+            blk.w = in.w > o.w ? in.w : o.w;
+            if (!to_view(c, &blk, pitch, 0)) {
+                break;
+            }
+            for (int32_t y = 0; y < in.h; y++) {
+                memcpy(blk.data + y * pitch, in.data + y * in.row, (size_t)in.row);
+            }
+            in.data = o.data = blk.data;
+            in.row = o.row = pitch;
+            st = eng_depthwise_inplace_s8(&ctx, &p, &in, i8(c, 1), bias, &o);
+            for (int32_t y = 0; y < o.h; y++) {
+                memcpy(*out + y * o.w * o.c, o.data + y * pitch, (size_t)(o.w * o.c));
+            }
+            from_view(c, &blk, NULL);
+            break;
+        }
         if (c->op == OP_DEPTHWISE_INPLACE) {
             /* In place: the output is written over the input from the same start, in the input's
              * own exact-size block (or a copy in a block of the output's size when that is larger);
@@ -265,9 +373,13 @@ static eng_status run_case(case_t *c, int8_t **out, int32_t *out_len)
             }
             break;
         }
+        if (!view_begin(c, &in, &o)) {
+            break;
+        }
         st = c->op == OP_CONV             ? eng_conv_s8(&ctx, &p, &in, i8(c, 1), bias, &o)
              : c->op == OP_CONV_TRANSPOSE ? eng_conv_transpose_s8(&ctx, &p, &in, i8(c, 1), bias, &o)
                                           : eng_depthwise_s8(&ctx, &p, &in, i8(c, 1), bias, &o);
+        view_end(c, &in, &o, *out);
         break;
     }
     case OP_FC: {
@@ -371,7 +483,11 @@ static eng_status run_case(case_t *c, int8_t **out, int32_t *out_len)
         p.input = qp(n[9], fl[0]);
         p.output = qp(n[10], fl[1]);
         eng_tensor in = tensor(i8(c, 0), n + 11), o = tensor(*out, n + 14);
+        if (!view_begin(c, &in, &o)) {
+            break;
+        }
         st = eng_avgpool2d_s8(&ctx, &p, &in, &o);
+        view_end(c, &in, &o, *out);
         break;
     }
     case OP_MAXPOOL: {
@@ -385,7 +501,11 @@ static eng_status run_case(case_t *c, int8_t **out, int32_t *out_len)
         p.input = qp(n[8], fl[0]);
         p.output = qp(n[9], fl[1]);
         eng_tensor in = tensor(i8(c, 0), n + 10), o = tensor(*out, n + 13);
+        if (!view_begin(c, &in, &o)) {
+            break;
+        }
         st = eng_maxpool_s8(&ctx, &p, &in, &o);
+        view_end(c, &in, &o, *out);
         break;
     }
     case OP_AVGPOOL: {
@@ -406,7 +526,11 @@ static eng_status run_case(case_t *c, int8_t **out, int32_t *out_len)
         p.input = qp(n[6], fl[0]);
         p.output = qp(n[7], fl[1]);
         eng_tensor in = tensor(i8(c, 0), n + 8), o = tensor(*out, n + 11);
+        if (!view_begin(c, &in, &o)) {
+            break;
+        }
         st = eng_pad_s8(&ctx, &p, &in, &o);
+        view_end(c, &in, &o, *out);
         break;
     }
     case OP_REQUANT: {
@@ -474,7 +598,11 @@ int main(int argc, char **argv)
         return 2;
     }
     static case_t c;
-    const int verbose = argc > 2 && strcmp(argv[2], "-v") == 0;
+    int verbose = 0;
+    for (int a = 2; a < argc; a++) {
+        verbose |= strcmp(argv[a], "-v") == 0;
+        views |= strcmp(argv[a], "-s") == 0;
+    }
     uint32_t pass = 0, fail = 0, skip = 0;
     for (uint32_t i = 0; i < ncases; i++) {
         if (!read_case(f, &c)) {
@@ -500,10 +628,13 @@ int main(int argc, char **argv)
             skip++;
             printf("SKIP case %lu op %lu: out of memory, needs %lu bytes\n", (unsigned long)i, (unsigned long)c.op,
                    (unsigned long)c.need);
-        } else if (st != ENG_OK || bad) {
+        } else if (st != ENG_OK || bad || c.stray) {
             fail++;
             if (st != ENG_OK) {
                 printf("FAIL case %lu op %lu: status %d\n", (unsigned long)i, (unsigned long)c.op, (int)st);
+            } else if (c.stray) {
+                printf("FAIL case %lu op %lu: %ld bytes written between the output view's rows\n",
+                       (unsigned long)i, (unsigned long)c.op, (long)c.stray);
             } else {
                 printf("FAIL case %lu op %lu: %ld of %ld differ, first at %ld: got %d want %d\n", (unsigned long)i,
                        (unsigned long)c.op, (long)bad, (long)len, (long)first, got, want);

@@ -55,14 +55,14 @@ static const eng_op ops[4] = {
 static const eng_read tile0_op0_reads[1] = {{.src_offset = 96, .src_w = 4, .y0 = 0, .x0 = 0, .h = 3, .w = 4, .gather = 0, .pads = {.top = 1, .left = 1, .bottom = 0, .right = 1}}};
 static const eng_read tile0_op1_reads[1] = {{.src_offset = 72, .src_w = 4, .y0 = 0, .x0 = 0, .h = 2, .w = 4, .gather = 0, .pads = {.top = 0, .left = 0, .bottom = 0, .right = 0}}};
 static const eng_tile_op tile0_ops[2] = {
-    {.run = 1, .reads = tile0_op0_reads, .write = {.dst_offset = 72, .dst_w = 4, .y0 = 0, .x0 = 0, .h = 2, .w = 4, .scatter = 0}},
-    {.run = 1, .reads = tile0_op1_reads, .write = {.dst_offset = 128, .dst_w = 2, .y0 = 0, .x0 = 0, .h = 1, .w = 2, .scatter = 0}}
+    {.run = 1, .reads = tile0_op0_reads, .write = {.dst_offset = 72, .dst_w = 4, .y0 = 0, .x0 = 0, .h = 2, .w = 4}},
+    {.run = 1, .reads = tile0_op1_reads, .write = {.dst_offset = 128, .dst_w = 2, .y0 = 0, .x0 = 0, .h = 1, .w = 2}}
 };
 static const eng_read tile1_op0_reads[1] = {{.src_offset = 96, .src_w = 4, .y0 = 1, .x0 = 0, .h = 3, .w = 4, .gather = 0, .pads = {.top = 0, .left = 1, .bottom = 1, .right = 1}}};
 static const eng_read tile1_op1_reads[1] = {{.src_offset = 72, .src_w = 4, .y0 = 0, .x0 = 0, .h = 2, .w = 4, .gather = 0, .pads = {.top = 0, .left = 0, .bottom = 0, .right = 0}}};
 static const eng_tile_op tile1_ops[2] = {
-    {.run = 1, .reads = tile1_op0_reads, .write = {.dst_offset = 72, .dst_w = 4, .y0 = 0, .x0 = 0, .h = 2, .w = 4, .scatter = 0}},
-    {.run = 1, .reads = tile1_op1_reads, .write = {.dst_offset = 128, .dst_w = 2, .y0 = 1, .x0 = 0, .h = 1, .w = 2, .scatter = 0}}
+    {.run = 1, .reads = tile1_op0_reads, .write = {.dst_offset = 72, .dst_w = 4, .y0 = 0, .x0 = 0, .h = 2, .w = 4}},
+    {.run = 1, .reads = tile1_op1_reads, .write = {.dst_offset = 128, .dst_w = 2, .y0 = 1, .x0 = 0, .h = 1, .w = 2}}
 };
 static const eng_tile tiles[2] = {{tile0_ops}, {tile1_ops}};
 static const eng_patch_stage patch_stage = {.n_ops = 2, .n_tiles = 2, .grid_h = 2, .grid_w = 1, .tiles = tiles};
