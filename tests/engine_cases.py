@@ -22,9 +22,10 @@ SAMPLE_NAMES = ("fashion_cnn", "blazeface", "mobilenetv2")
 CI_IMAGES = {"fashion_cnn": 300, "blazeface": 24, "mobilenetv2": 2}
 # ... and one schedule of each kind (builds dominate: MobileNetV2's 3.5 MB of weights as C source);
 # the nightly tier runs every schedule.
-CI_SCHEDULES = {"fashion_cnn": ("per_layer", "split0_2x2", "split1_3x3", "split2_4x2", "auto"),
-                "blazeface": ("per_layer", "split0_2x2", "split1_3x3", "split2_4x2", "auto"),
-                "mobilenetv2": ("per_layer", "split1_3x3", "auto")}
+CI_SCHEDULES = {"fashion_cnn": ("per_layer", "split0_2x2", "split1_3x3", "split2_4x2", "auto", "stream_3x3"),
+                "blazeface": ("per_layer", "split0_2x2", "split1_3x3", "split2_4x2", "auto", "stream_3x3",
+                              "auto_stream"),
+                "mobilenetv2": ("per_layer", "split1_3x3", "auto", "stream_3x3")}
 
 
 def tier_schedules(name: str, g: Graph, limit: int | None) -> list[tuple[str, Plan]]:
@@ -72,7 +73,8 @@ def valid_splits(g: Graph) -> list[str]:
 
 def schedules(g: Graph, few: bool = False) -> list[tuple[str, Plan]]:
     """Per layer, then patch schedules: the first, a middle and the last valid split with several
-    grids, and the planner's own lowest-peak choice."""
+    grids, the planner's own lowest-peak choice, and streamed input (one band of input rows in
+    SRAM at a time) at 3x3 and for the planner's choice."""
     out = [("per_layer", plan_graph(g))]
     splits = valid_splits(g)
     if not splits:
@@ -84,6 +86,11 @@ def schedules(g: Graph, few: bool = False) -> list[tuple[str, Plan]]:
         for grid in grids:
             if grid[0] <= h and grid[1] <= w:
                 out.append((f"split{i}_{grid[0]}x{grid[1]}", plan_graph(g, split=split, grid=grid)))
+    stream_split = picks[0] if few else picks[1]
+    _, h, w, _ = g.tensors[g.op(stream_split).outputs[0]].shape
+    if h >= 3 and w >= 3:
+        out.append(("stream_3x3", plan_graph(g, split=stream_split, grid=(3, 3), stream_input=True)))
     if not few:
         out.append(("auto", plan_graph(g, split="auto")))
+        out.append(("auto_stream", plan_graph(g, split="auto", stream_input=True)))
     return out

@@ -17,6 +17,7 @@ from . import zoo
 from .boards import all_boards, get_board
 from .deploy import deploy
 from .errors import ToolkitError
+from .firmware import STREAM_CHOICES
 from .importer import load_graph
 from .ir import macs
 from .modelarg import LAYOUTS, nchw_input, parse_grid, pin_input_shape, preprocess_for, resolve_model
@@ -299,9 +300,12 @@ def samples():
 @click.option("--build-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="write the report (JSON; the outputs archive goes next to the build)")
+@click.option("--stream-input", "stream", type=click.Choice(STREAM_CHOICES), default="auto", show_default=True,
+              help="send the input image band by band as the patch stage needs it (auto: when that lowers "
+                   "the firmware arena or lets fewer MACs fit)")
 @input_options
 def deploy_cmd(board, emulate, model, images, calibration, split, patches, budget, limit, method, mean, std, bgr,
-               resize, probe_id, pack, pyocd_target, build_dir, report_path):
+               resize, probe_id, pack, pyocd_target, build_dir, report_path, stream):
     """Quantize, plan under BOARD's SRAM, generate C, build, boot, run every image over serial,
     check the outputs against the golden interpreter and report.
 
@@ -311,7 +315,7 @@ def deploy_cmd(board, emulate, model, images, calibration, split, patches, budge
                  calibration, limit, show_progress=True, log=lambda m: console.print(f"[dim]{m}[/dim]"),
                  preprocess={"mean": mean, "std": std, "bgr": bgr, "resize": resize},
                  probe={k: v for k, v in (("unique_id", probe_id), ("pack", pack), ("target_name", pyocd_target)) if v}
-                 if not emulate else None, method=method)
+                 if not emulate else None, method=method, stream=stream)
     print_deploy_summary(rep)
     if report_path:
         console.print(f"report: {report_path}")
@@ -327,8 +331,8 @@ def print_deploy_summary(rep) -> None:
     table.add_column("what")
     table.add_column("figure")
     of = lambda v, total: f"{v:,} B" + (f" of {total:,} B ({v / total:.0%})" if total else "")  # noqa: E731
-    table.add_row("schedule", f"split after {plan['split']}, {plan['grid'][0]}x{plan['grid'][1]} patches"
-                  if plan["grid"] else "per layer")
+    table.add_row("schedule", (f"split after {plan['split']}, {plan['grid'][0]}x{plan['grid'][1]} patches"
+                               if plan["grid"] else "per layer") + f"; {plan['input']}")
     table.add_row("flash used", of(fw["flash_bytes"], fw["board_flash_bytes"]))
     table.add_row("SRAM planned", f"{of(plan['firmware_arena_bytes'], fw['board_sram_bytes'])} arena "
                   f"(plan {plan['arena_bytes']:,} B + staging {plan['staging_bytes']:,} B)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
+from typing import Callable
 
 from . import protocol as P
 from .errors import ToolkitError
@@ -46,6 +47,7 @@ class Client:
         self.hello_info: dict | None = None
         self._info: dict | None = None
         self.last_run_seconds: dict[str, float] = {}
+        self.bands_sent = self.band_bytes_sent = 0   # streamed input: NEEDs answered, bytes sent
 
     # ------------------------------------------------------------------ bytes and frames
     def write(self, data: bytes) -> None:
@@ -88,20 +90,27 @@ class Client:
         return INFER_TIMEOUT if what.startswith("INFER") else self.timeout
 
     # ------------------------------------------------------------------ requests
-    def request(self, cmd: P.Command, payload: bytes = b"", check: bool = True) -> P.Frame:
-        """Send one request and return its reply (an error status raises BoardError when `check`)."""
-        self.seq = (self.seq + 1) & 0xFF
-        what = f"{cmd.name} (seq {self.seq})"
-        frame = P.encode(cmd, self.seq, payload)
+    def request(self, cmd: P.Command, payload: bytes = b"", check: bool = True,
+                on_need: Callable[[P.Frame], None] | None = None) -> P.Frame:
+        """Send one request and return its reply (an error status raises BoardError when `check`).
+        `on_need`: called for each NEED the board sends before the reply (a streamed INFER); it
+        sends the bytes asked for, and the wait for the reply starts again."""
+        self.seq = seq = (self.seq + 1) & 0xFF
+        what = f"{cmd.name} (seq {seq})"
+        frame = P.encode(cmd, seq, payload)
         for _ in range(RETRIES + 1):
             self.write(frame)
             deadline = time.monotonic() + self.timeout_for(cmd.name)
             while True:
                 reply = self.next_frame(deadline, what)
-                if reply.type == cmd | P.REPLY and reply.seq == self.seq:
+                if reply.type == cmd | P.REPLY and reply.seq == seq:
                     if check and reply.status:
                         raise BoardError(cmd.name, reply.status, reply.payload.decode("ascii", "replace"))
                     return reply
+                if reply.type == P.Command.NEED and reply.seq == seq and on_need:
+                    on_need(reply)
+                    deadline = time.monotonic() + self.timeout_for(cmd.name)
+                    continue
                 if reply.type == P.Command.BOOT:
                     raise LinkError(f"the board on {self.port} restarted while answering {what}; {self.heard()}")
                 self.stray.append(reply)
@@ -143,18 +152,35 @@ class Client:
             self._info = json.loads(text)
         return self._info
 
-    def load(self, index: int, data: bytes) -> None:
-        """Send one input in chunks; each reply is the credit for the next chunk."""
+    def load(self, index: int, data: bytes, start: int = 0, end: int | None = None) -> None:
+        """Send bytes [start, end) of one input in chunks; each reply is the credit for the next chunk."""
         step = P.MAX_PAYLOAD - 5
-        for off in range(0, max(len(data), 1), step):
-            got = self.request(P.Command.LOAD, P.load_payload(index, off, data[off:off + step])).payload
-            if int.from_bytes(got, "little") != off + len(data[off:off + step]):
+        end = len(data) if end is None else end
+        for off in range(start, max(end, start + 1), step):
+            chunk = data[off:min(off + step, end)]
+            got = self.request(P.Command.LOAD, P.load_payload(index, off, chunk)).payload
+            if int.from_bytes(got, "little") != off + len(chunk):
                 raise LinkError(f"{self.port}: LOAD of input {index} acknowledged {int.from_bytes(got, 'little')} B, "
-                                f"sent {off + len(data[off:off + step])} B")
+                                f"sent {off + len(chunk)} B")
 
-    def infer(self) -> int:
-        """Run one inference on the loaded input; returns its latency in the board's counter unit."""
-        return int.from_bytes(self.request(P.Command.INFER).payload[:8], "little")
+    def streamed_input(self) -> int | None:
+        """The input the firmware streams (it asks for its rows during INFER), or None."""
+        info = self.info()
+        return 0 if info.get("stream_bands") else None
+
+    def infer(self, streamed: dict[int, bytes] | None = None) -> int:
+        """Run one inference on the loaded inputs; returns its latency in the board's counter unit.
+        `streamed`: the whole bytes of a streamed input, sent band by band as the board asks (NEED)."""
+        def need(frame: P.Frame) -> None:
+            index, off, count = P.parse_need(frame.payload)
+            if not streamed or index not in streamed or off + count > len(streamed[index]):
+                raise LinkError(f"{self.port}: the board asked for bytes {off}..{off + count} of input {index}, "
+                                f"which this run does not stream")
+            self.load(index, streamed[index], off, off + count)
+            self.bands_sent += 1
+            self.band_bytes_sent += count
+
+        return int.from_bytes(self.request(P.Command.INFER, on_need=need).payload[:8], "little")
 
     def read(self, index: int, size: int) -> bytes:
         out, step = bytearray(), P.MAX_PAYLOAD
@@ -192,10 +218,12 @@ class Client:
         """LOAD every input, INFER, READ every output: (outputs, latency). Wall seconds spent
         moving the tensors and waiting for the inference go to `last_run_seconds`."""
         t0 = time.monotonic()
+        streamed = self.streamed_input()
         for i, data in enumerate(inputs):
-            self.load(i, data)
+            if i != streamed:
+                self.load(i, data)
         t1 = time.monotonic()
-        latency = self.infer()
+        latency = self.infer({streamed: inputs[streamed]} if streamed is not None else None)
         t2 = time.monotonic()
         outputs = [self.read(i, n) for i, n in enumerate(output_sizes)]
         self.last_run_seconds = {"transfer": t1 - t0 + time.monotonic() - t2, "infer": t2 - t1}

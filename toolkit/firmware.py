@@ -121,36 +121,61 @@ def check_flash(g: Graph, board: Board) -> None:
                            f"{board.flash_bytes:,} B of flash of the {board.name}")
 
 
-def make_plan(g: Graph, split: str | None, grid, budget: int | None) -> Plan:
-    """The planner's schedule, with or without in-place ops, whichever needs the smaller firmware
-    arena (plan + staging). With a budget the search counts the firmware arena, not the plan's
-    figure alone, so it never picks a schedule the firmware cannot hold."""
+STREAM_CHOICES = ("auto", "always", "never")
+
+
+def make_plan(g: Graph, split: str | None, grid, budget: int | None, stream: str = "auto") -> Plan:
+    """The planner's schedule, with or without in-place ops, with or without streamed input
+    (`stream`: auto, always, never). Without a budget: the smallest firmware arena (plan + staging),
+    then the fewest MACs; under a budget: the fewest MACs whose firmware arena fits, then the
+    smallest arena. So `auto` streams the input when that lowers the arena of the same schedule,
+    or lets a schedule with fewer MACs fit; ties keep the image in SRAM (no halo rows sent twice).
+    The search counts the firmware arena, not the plan's figure alone."""
     if split is None and (grid is not None or budget is not None):
         split = "auto"
+    streams = {"auto": (False, True), "always": (True,), "never": (False,)}[stream]
     plans, error = [], None
-    for in_place in (True, False):
-        try:
-            plans.append(plan_graph(g, budget_bytes=budget, split=split, grid=grid, in_place=in_place,
-                                    arena_of=lambda p: firmware_arena(g, p)))
-        except BudgetError as exc:
-            error = exc
-        except ValueError as exc:  # a split or grid the graph does not have
-            raise ToolkitError(str(exc)) from None
+    for stream_input in streams:
+        for in_place in (True, False):
+            try:
+                plans.append(plan_graph(g, budget_bytes=budget, split=split, grid=grid, in_place=in_place,
+                                        stream_input=stream_input, arena_of=lambda p: firmware_arena(g, p)))
+            except BudgetError as exc:
+                error = exc
+            except ValueError as exc:  # a split or grid the graph does not have
+                raise ToolkitError(str(exc)) from None
     if not plans:
         raise ToolkitError(str(error))
-    return min(plans, key=lambda p: firmware_arena(g, p))
+
+    def cost(p: Plan) -> tuple[int, int]:
+        macs = p.patch_macs if p.patch else p.macs
+        return (macs, firmware_arena(g, p)) if budget is not None else (firmware_arena(g, p), macs)
+    plan = min(plans, key=cost)
+    if stream == "always" and not plan.stream_input:
+        raise ToolkitError("--stream-input always needs a patch stage, and this schedule is per layer: "
+                           "pass --patches N or --split auto")
+    return plan
+
+
+def stream_summary(plan: Plan) -> str:
+    """How the plan holds the input image, for logs."""
+    if not plan.stream_input:
+        return "input image whole in SRAM"
+    bands = plan.patch["bands"]
+    return f"input streamed in {len(bands)} bands of at most {max(b - a for a, b in bands)} rows"
 
 
 def build_firmware(target: Target, m: Int8Model, work: Path, split: str | None = None, grid=None,
-                   budget: int | None = None, log: Callable[[str], None] = lambda msg: None) -> Firmware:
+                   budget: int | None = None, log: Callable[[str], None] = lambda msg: None,
+                   stream: str = "auto") -> Firmware:
     """Plan under the budget (default: the board's), generate C into `work`/gen, build `work`/pio."""
     b = target.board
     check_flash(m.g, b)
     budget = budget if budget is not None else b.budget_bytes
-    plan = make_plan(m.g, split, grid, budget)
+    plan = make_plan(m.g, split, grid, budget, stream)
     plan.save(work / "plan.json")
     log(f"plan: {'split after ' + plan.split if plan.split else 'per layer'}"
-        f"{' %dx%d patches' % tuple(plan.grid) if plan.grid else ''}, firmware arena "
+        f"{' %dx%d patches' % tuple(plan.grid) if plan.grid else ''}, {stream_summary(plan)}, firmware arena "
         f"{firmware_arena(m.g, plan):,} B{' of a %s B budget' % format(budget, ',') if budget else ''}")
     generate(m.g, plan, work / "gen", m.qpath)
     columns = conv_columns(m.g)

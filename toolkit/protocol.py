@@ -28,8 +28,12 @@ class Command(IntEnum):
     STATS = 0x06
     PROFILE = 0x07
     RESET = 0x08
+    NEED = 0xFD   # unsolicited, during a streamed INFER (its seq): u8 input, u32 offset, u32 count
     BOOT = 0xFE   # unsolicited, after every boot
     ERROR = 0xFF  # reply to a frame whose type could not be trusted
+
+
+UNSOLICITED = (Command.NEED, Command.BOOT, Command.ERROR)  # frames the board sends unasked
 
 
 class Status(IntEnum):
@@ -47,6 +51,7 @@ class Status(IntEnum):
     ENGINE_ERROR = 11
     OVERRUN = 12
     TOO_LONG = 13
+    BUSY = 14
 
 
 STATS_FIELDS = ("stack_high_water_bytes", "stack_bytes", "arena_high_water_bytes", "arena_bytes",
@@ -65,10 +70,10 @@ class Frame:
 
     def describe(self) -> str:
         try:
-            kind = Command(self.type & ~REPLY if self.type not in (Command.BOOT, Command.ERROR) else self.type).name
+            kind = Command(self.type & ~REPLY if self.type not in UNSOLICITED else self.type).name
         except ValueError:
             kind = f"0x{self.type:02x}"
-        reply = " reply" if self.type & REPLY and self.type not in (Command.BOOT, Command.ERROR) else ""
+        reply = " reply" if self.type & REPLY and self.type not in UNSOLICITED else ""
         st = Status(self.status).name if self.status in Status._value2member_map_ else str(self.status)
         text = f" {self.payload[:60].decode('ascii', 'replace')!r}" if self.status else ""
         return f"{kind}{reply} seq {self.seq} {st}{text}"
@@ -163,6 +168,14 @@ def load_payload(index: int, offset: int, chunk: bytes) -> bytes:
 
 def read_payload(index: int, offset: int, count: int) -> bytes:
     return struct.pack("<BIH", index, offset, count)
+
+
+def parse_need(payload: bytes) -> tuple[int, int, int]:
+    """A NEED frame's (input index, byte offset, byte count)."""
+    if len(payload) != 9:
+        raise ValueError(f"NEED payload of {len(payload)} bytes, expected 9")
+    index, offset, count = struct.unpack("<BII", payload)
+    return index, offset, count
 
 
 def parse_hello(payload: bytes) -> dict:

@@ -173,11 +173,28 @@ static eng_status run_tile_op(const eng_model *m, const eng_op *op, const eng_ti
     return run_kernel(op, &ctx, in, &out, op->n_inputs ? &t->reads[0].pads : 0);
 }
 
+/* A streamed input's band for tile row r, into its band buffer. */
+static eng_status fetch_band(const eng_model *m, uint8_t *arena, const eng_hooks *hooks, int32_t r)
+{
+    const eng_stream *sm = m->stream;
+    const eng_band *b = &sm->bands[r];
+    if (!hooks || !hooks->rows || (int32_t)(b->y1 - b->y0) * sm->row_bytes > sm->band_bytes) {
+        return ENG_INPUT_ERROR;
+    }
+    return hooks->rows(hooks->user, sm->input, b->y0, b->y1, (int8_t *)(arena + m->inputs[sm->input].offset));
+}
+
 static eng_status run_stage(const eng_model *m, uint8_t *arena, const eng_hooks *hooks)
 {
     const eng_patch_stage *st = m->patch;
     int32_t tile, i;
     for (tile = 0; tile < st->n_tiles; tile++) {
+        if (m->stream && tile % st->grid_w == 0) {
+            eng_status s = fetch_band(m, arena, hooks, tile / st->grid_w);
+            if (s != ENG_OK) {
+                return s;
+            }
+        }
         if (hooks && hooks->tile) {
             hooks->tile(hooks->user, tile);
         }
@@ -226,6 +243,9 @@ static eng_status run_layer(const eng_model *m, const eng_op *op, uint8_t *arena
 eng_status eng_run(const eng_model *m, uint8_t *arena, const eng_hooks *hooks)
 {
     int32_t i = 0;
+    if (m->stream && !m->patch) {
+        return ENG_ARG_ERROR; /* code generation streams only into a patch stage */
+    }
     if (m->patch) {
         eng_status s = run_stage(m, arena, hooks);
         if (s != ENG_OK) {

@@ -4,7 +4,9 @@
  * reads N images from IN (per image, every model input's int8 bytes in model order, IR layout),
  * runs eng_run on each, writes every output's int8 bytes per image to OUT, and prints one JSON
  * object on stdout: per-image and per-op wall time (ns), the arena high-water mark (arena painted
- * before each image, highest changed byte after), and the arena size.
+ * before each image, highest changed byte after), and the arena size. A streamed input (plan
+ * stream_input) is read into host memory and handed to the engine band by band through the rows
+ * hook, as the board's server does over serial.
  */
 #define _POSIX_C_SOURCE 199309L
 
@@ -36,6 +38,7 @@ static int64_t now_ns(void)
 typedef struct {
     int64_t start;
     int64_t per_op[4096];
+    const int8_t *image; /* a streamed input, whole (host memory, not the arena) */
 } profile;
 
 static void before(void *user, int32_t op)
@@ -53,6 +56,14 @@ static void after(void *user, int32_t op)
     }
 }
 
+static eng_status rows(void *user, int32_t input, int32_t y0, int32_t y1, int8_t *dst)
+{
+    const eng_stream *sm = eng_model_data.stream;
+    (void)input;
+    memcpy(dst, ((profile *)user)->image + y0 * sm->row_bytes, (size_t)((y1 - y0) * sm->row_bytes));
+    return ENG_OK;
+}
+
 static int32_t high_water(const uint8_t *arena, int32_t size)
 {
     int32_t i;
@@ -67,11 +78,18 @@ static int32_t high_water(const uint8_t *arena, int32_t size)
 static int run_image(FILE *in, FILE *out, profile *prof, int64_t *ns, int32_t *hw)
 {
     const eng_model *m = &eng_model_data;
-    eng_hooks hooks = {before, after, 0, prof};
+    static int8_t *image;
+    eng_hooks hooks = {before, after, 0, rows, prof};
     int32_t i;
     memset(eng_arena, PAINT, sizeof eng_arena);
     for (i = 0; i < m->n_inputs; i++) {
-        if (fread(eng_arena + m->inputs[i].offset, 1, (size_t)m->inputs[i].size, in) != (size_t)m->inputs[i].size) {
+        int8_t *dst = (int8_t *)eng_arena + m->inputs[i].offset;
+        if (m->stream && i == m->stream->input) {
+            image = image ? image : malloc((size_t)m->inputs[i].size);
+            dst = image;
+            prof->image = image;
+        }
+        if (dst == NULL || fread(dst, 1, (size_t)m->inputs[i].size, in) != (size_t)m->inputs[i].size) {
             fprintf(stderr, "runner: short input file\n");
             return 1;
         }

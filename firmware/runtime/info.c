@@ -136,6 +136,10 @@ uint32_t info_build(char *text)
     put(&w, ", ");
     put_num_field(&w, "tiles", m->patch ? (uint32_t)m->patch->n_tiles : 0u);
     put(&w, ", ");
+    put_num_field(&w, "stream_bands", m->stream ? (uint32_t)m->patch->grid_h : 0u);
+    put(&w, ", ");
+    put_num_field(&w, "band_bytes", m->stream ? (uint32_t)m->stream->band_bytes : 0u);
+    put(&w, ", ");
     put_num_field(&w, "max_payload", PROTO_MAX_PAYLOAD);
     put(&w, ", ");
     put_io(&w, "inputs", m->inputs, m->n_inputs);

@@ -76,6 +76,11 @@ static void db(const char *arg)
     uint32_t n;
     if (strncmp(arg, "load", 4) == 0) {
         const char *p = arg + 4;
+        if (eng_model_data.stream) { /* the arena holds one band of the input, not the image */
+            out("e-[db load: this firmware streams its input over the binary protocol; deploy with "
+                "--stream-input never for the MLPerf Tiny runner]\r\n");
+            return;
+        }
         if (!parse_uint(&p, &n) || n != (uint32_t)in->size) {
             out("e-[db load: the model's input is ");
             out_uint((uint32_t)in->size);

@@ -35,6 +35,7 @@ enum {
     PROTO_PROFILE = 0x07,
     PROTO_RESET = 0x08,
     PROTO_REPLY = 0x80,
+    PROTO_NEED = 0xFD,  /* unsolicited, during a streamed INFER (its seq): u8 input, u32 offset, u32 count */
     PROTO_BOOT = 0xFE,  /* unsolicited, after every boot: payload as HELLO's reply */
     PROTO_ERROR = 0xFF  /* reply to a frame whose type cannot be trusted (bad CRC, bad framing) */
 };
@@ -54,7 +55,8 @@ typedef enum {
     PROTO_E_NO_OUTPUT = 10,   /* READ without a successful INFER since the last LOAD */
     PROTO_E_ENGINE = 11,      /* the engine returned an error */
     PROTO_E_OVERRUN = 12,     /* receive buffer overflowed: bytes were lost */
-    PROTO_E_TOO_LONG = 13     /* frame longer than PROTO_MAX_FRAME */
+    PROTO_E_TOO_LONG = 13,    /* frame longer than PROTO_MAX_FRAME */
+    PROTO_E_BUSY = 14         /* not a LOAD while a streamed INFER waits for input rows: the INFER ends */
 } proto_status;
 
 typedef struct {

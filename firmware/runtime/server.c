@@ -31,7 +31,18 @@ static struct {
     uint32_t tile_ticks[ENG_N_TILES > 0 ? ENG_N_TILES : 1];
     char info[INFO_MAX];
     uint32_t info_len;
+    /* received bytes not yet fed to the frame decoder (a handler may receive more: nesting) */
+    uint8_t in[64];
+    size_t in_pos, in_len;
+    uint32_t overruns;
+    /* a streamed INFER waiting for the input's bytes [band_lo, band_hi) */
+    int band_wait, band_abort;
+    uint32_t band_lo, band_hi;
+    uint8_t infer_seq;
+    uint32_t wait_ticks;
 } s;
+
+static void receive(void);
 
 static void send_frame(uint8_t type, uint8_t seq, uint8_t status, const uint8_t *payload, uint16_t n)
 {
@@ -124,6 +135,27 @@ static void cmd_info(const proto_frame *req)
     reply(req, s.reply, (uint16_t)(2 + n));
 }
 
+/* LOAD of a streamed input: only the bytes a NEED asked for, in order, into the band buffer. */
+static void load_band(const proto_frame *req, uint8_t idx, uint32_t off, uint32_t n)
+{
+    if (!s.band_wait) {
+        fail_req(req, PROTO_E_ORDER, "this input is streamed: INFER asks for its rows (NEED)");
+        return;
+    }
+    if (off != s.loaded[idx]) {
+        fail_req(req, PROTO_E_ORDER, "chunk not at the next offset the band needs");
+        return;
+    }
+    if ((uint64_t)off + n > s.band_hi) {
+        fail_req(req, PROTO_E_SIZE, "more bytes than the band NEED asked for");
+        return;
+    }
+    memcpy(eng_arena + eng_model_data.inputs[idx].offset + (off - s.band_lo), req->payload + 5, n);
+    s.loaded[idx] = off + n;
+    proto_put_u32(s.reply, s.loaded[idx]);
+    reply(req, s.reply, 4);
+}
+
 static void cmd_load(const proto_frame *req)
 {
     const eng_model *m = &eng_model_data;
@@ -135,6 +167,10 @@ static void cmd_load(const proto_frame *req)
     const uint32_t off = proto_get_u32(req->payload + 1), n = req->length - 5u;
     if (idx >= m->n_inputs) {
         fail_req(req, PROTO_E_ARGUMENT, "no such input");
+        return;
+    }
+    if (m->stream && idx == m->stream->input) {
+        load_band(req, idx, off, n);
         return;
     }
     if (off == 0 && idx == 0) { /* a new inference's input: start the arena high-water mark */
@@ -158,30 +194,63 @@ static void cmd_load(const proto_frame *req)
     reply(req, s.reply, 4);
 }
 
+/* The rows hook of a streamed model: NEED the band's bytes, then serve frames until every one of
+ * them was LOADed, or another command ended the inference. The wait is not inference time. */
+static eng_status stream_rows(void *user, int32_t input, int32_t y0, int32_t y1, int8_t *dst)
+{
+    const uint32_t row = (uint32_t)eng_model_data.stream->row_bytes, t0 = port_ticks();
+    uint8_t need[9];
+    (void)user;
+    (void)dst; /* the band buffer: load_band writes there */
+    s.band_lo = (uint32_t)y0 * row;
+    s.band_hi = (uint32_t)y1 * row;
+    s.loaded[input] = s.band_lo;
+    s.band_wait = 1;
+    need[0] = (uint8_t)input;
+    proto_put_u32(need + 1, s.band_lo);
+    proto_put_u32(need + 5, s.band_hi - s.band_lo);
+    send_frame(PROTO_NEED, s.infer_seq, PROTO_OK, need, sizeof need);
+    while (s.loaded[input] < s.band_hi && !s.band_abort) {
+        receive();
+    }
+    s.band_wait = 0;
+    s.wait_ticks += port_ticks() - t0;
+    return s.band_abort ? ENG_INPUT_ERROR : ENG_OK;
+}
+
 static void cmd_infer(const proto_frame *req)
 {
+    static const char *const errors[] = {"", "engine: bad arguments", "engine: scratch too small",
+                                         "streamed input abandoned: a command other than LOAD came"};
     const eng_model *m = &eng_model_data;
-    const eng_hooks hooks = {before_op, after_op, start_tile, 0};
+    const eng_hooks hooks = {before_op, after_op, start_tile, stream_rows, 0};
     for (int32_t i = 0; i < m->n_inputs; i++) {
-        if (s.loaded[i] != (uint32_t)m->inputs[i].size) {
+        if (s.loaded[i] != (uint32_t)m->inputs[i].size && !(m->stream && i == m->stream->input)) {
             fail_req(req, PROTO_E_NO_INPUT, "input not completely loaded");
             return;
         }
     }
+    if (m->stream) { /* no LOAD started this inference: start the arena high-water mark here */
+        paint_arena();
+        s.outputs_valid = 0;
+    }
     memset(s.op_ticks, 0, sizeof s.op_ticks);
     memset(s.tile_ticks, 0, sizeof s.tile_ticks);
     s.tile = -1;
+    s.infer_seq = req->seq;
+    s.band_abort = 0;
+    s.wait_ticks = 0;
     const uint32_t t0 = port_ticks();
     const eng_status st = eng_run(m, eng_arena, &hooks);
     const uint32_t t1 = port_ticks();
     memset(s.loaded, 0, sizeof s.loaded); /* the arena is reused: the input is gone */
     if (st != ENG_OK) {
-        fail_req(req, PROTO_E_ENGINE, st == ENG_SCRATCH_ERROR ? "engine: scratch too small" : "engine: bad arguments");
+        fail_req(req, PROTO_E_ENGINE, errors[st == ENG_INPUT_ERROR ? 3 : st == ENG_SCRATCH_ERROR ? 2 : 1]);
         return;
     }
     const uint32_t hw = arena_high_water();
     s.arena_high_water = hw > s.arena_high_water ? hw : s.arena_high_water;
-    s.latency = port_ticks_to_units(t1 - t0);
+    s.latency = port_ticks_to_units(t1 - t0 - s.wait_ticks);
     s.outputs_valid = 1;
     s.inferences++;
     proto_put_u32(s.reply, (uint32_t)s.latency);
@@ -253,6 +322,12 @@ static void handle(const proto_frame *req)
      * without running the command twice. HELLO always runs: it starts a session. */
     if (s.has_last && req->type != PROTO_HELLO && req->type == s.last_type && req->seq == s.last_seq) {
         port_uart_write(s.tx, s.tx_n);
+        return;
+    }
+    if (s.band_wait && req->type != PROTO_LOAD) {
+        fail_req(req, PROTO_E_BUSY, "INFER was waiting for input rows: it ends, send this again");
+        s.band_abort = 1;
+        s.has_last = 0;
         return;
     }
     switch (req->type) {
@@ -332,35 +407,51 @@ static void on_text_command(void)
     s.has_last = 0;
 }
 
-void server_run(void)
+/* Feeds the received bytes to the decoder, waiting for some if none are left; every complete
+ * frame is handled at once. A handler may call receive() itself (a streamed INFER waiting for its
+ * rows): it goes on from the next byte, and the outer call then finds the bytes consumed. */
+static void receive(void)
 {
-    uint8_t buf[64];
-    uint32_t overruns = port_uart_overruns();
-    s.info_len = info_build(s.info);
-    send_frame(PROTO_BOOT, 0, PROTO_OK, s.reply, hello_payload(s.reply));
-    port_uart_write((const uint8_t *)"\r\n", 2); /* ends the line for a text (MLPerf Tiny) reader */
-    for (;;) {
-        const size_t n = port_uart_read(buf, sizeof buf);
-        if (n == 0) {
+    if (s.in_pos == s.in_len) {
+        s.in_len = port_uart_read(s.in, sizeof s.in);
+        s.in_pos = 0;
+        if (s.in_len == 0) {
             port_wait_for_rx();
-            continue;
+            return;
         }
-        if (port_uart_overruns() != overruns) { /* bytes were lost: the frame in progress is broken */
-            overruns = port_uart_overruns();
+        if (port_uart_overruns() != s.overruns) { /* bytes were lost: the frame in progress is broken */
+            s.overruns = port_uart_overruns();
             s.rx.n = 0;
             s.has_last = 0;
             fail(PROTO_ERROR, 0, PROTO_E_OVERRUN, "receive buffer overrun: bytes lost");
         }
-        for (size_t i = 0; i < n; i++) {
-            proto_frame f;
-            proto_status st;
-            if (buf[i] == '%' && text_command(&s.rx)) {
-                on_text_command();
+    }
+    while (s.in_pos < s.in_len) {
+        const uint8_t b = s.in[s.in_pos++];
+        proto_frame f;
+        proto_status st;
+        if (b == '%' && text_command(&s.rx)) {
+            if (s.band_wait) { /* the MLPerf runner needs the arena: the streamed INFER ends */
+                s.band_abort = 1;
+                s.rx.n = 0;
                 continue;
             }
-            if (proto_rx_byte(&s.rx, buf[i], &f, &st)) {
-                on_frame(&f, st);
-            }
+            on_text_command();
+            continue;
         }
+        if (proto_rx_byte(&s.rx, b, &f, &st)) {
+            on_frame(&f, st);
+        }
+    }
+}
+
+void server_run(void)
+{
+    s.overruns = port_uart_overruns();
+    s.info_len = info_build(s.info);
+    send_frame(PROTO_BOOT, 0, PROTO_OK, s.reply, hello_payload(s.reply));
+    port_uart_write((const uint8_t *)"\r\n", 2); /* ends the line for a text (MLPerf Tiny) reader */
+    for (;;) {
+        receive();
     }
 }

@@ -63,6 +63,7 @@ def model_struct(g: Graph, plan: Plan, staging: Staging, sha: str) -> str:
         "name": c_string(g.name), "sha256": c_string(sha), "arena_size": "ENG_ARENA_SIZE",
         "plan_peak": plan.arena_bytes, "staging_offset": staging_offset, "staging_size": staging.size,
         "n_ops": len(g.ops), "ops": "ops", "patch": "&patch_stage" if plan.patch else "0",
+        "stream": "&stream" if plan.stream_input else "0",
         "n_inputs": len(g.inputs), "n_outputs": len(g.outputs), "inputs": "inputs", "outputs": "outputs",
     }).replace(", .", ",\n    .").replace("{.", "{\n    .", 1) + ";\n")
 

@@ -35,16 +35,20 @@ class ArenaLayout:
     scratch: dict[str, list[int]]         # op name -> [offset, bytes]
     patch_offsets: dict[str, int] = field(default_factory=dict)   # stage tensors (patch arena)
     peak: int = 0
+    streamed: str | None = None           # the input held one band of rows at a time (its offset: the band's)
 
 
 def arena_layout(plan: Plan) -> ArenaLayout:
-    if plan.stream_input:
-        raise UnsupportedModelError("the engine does not stream the input yet (plan has stream_input=true)")
     if plan.patch is None:
         return ArenaLayout(dict(plan.tensor_offsets), dict(plan.scratch), {}, plan.arena_bytes)
     p = plan.patch
+    streamed = None
+    if plan.stream_input:
+        if len(p["stage_inputs"]) != 1:
+            raise UnsupportedModelError(f"the engine streams one input; the model has {len(p['stage_inputs'])}")
+        streamed = p["stage_inputs"][0]
     return ArenaLayout(dict(p["full_tensor_offsets"]), {**p["rest_scratch"], **p["scratch"]},
-                       dict(p["tensor_offsets"]), plan.arena_bytes)
+                       dict(p["tensor_offsets"]), plan.arena_bytes, streamed)
 
 
 @dataclass
@@ -143,7 +147,8 @@ def _read(g: Graph, op: Op, i: int, inp: dict, tile: dict, lay: ArenaLayout,
         src = lay.patch_offsets[t]
     else:
         full = g.tensors[t].shape
-        held = [0, full[1], 0, full[2]]
+        # a streamed input: the band of this tile's row (full width) is in the buffer
+        held = [*tile["tensors"][t][:2], 0, full[2]] if t == lay.streamed else [0, full[1], 0, full[2]]
         src = lay.offsets[t]
     y0, x0 = region[0] - held[0], region[2] - held[2]
     h, w = region[1] - region[0], _width(region)
@@ -205,10 +210,25 @@ def patch_tables(g: Graph, plan: Plan, lay: ArenaLayout, staging: Staging) -> st
         parts.append(f"static const eng_tile_op tile{n}_ops[{len(stage)}] = {{\n" + ",\n".join(entries) + "\n};\n")
         tiles.append(f"{{tile{n}_ops}}")
     parts.append(f"static const eng_tile tiles[{len(tiles)}] = {{" + ", ".join(tiles) + "};\n")
+    if lay.streamed:
+        parts.append(stream_table(g, plan, lay.streamed))
     parts.append("static const eng_patch_stage patch_stage = " + c_init(
         {"n_ops": len(stage), "n_tiles": len(tiles), "grid_h": plan.grid[0], "grid_w": plan.grid[1],
          "tiles": "tiles"}) + ";\n")
     return "".join(p for p in parts if p)
+
+
+def stream_table(g: Graph, plan: Plan, name: str) -> str:
+    """The eng_stream `stream`: the streamed input's band per tile row."""
+    _, h, w, c = g.tensors[name].shape
+    bands = plan.patch["bands"]
+    tallest = max(y1 - y0 for y0, y1 in bands)
+    return (c_comment(f"streamed input {name}: {len(bands)} bands of at most {tallest} of {h} rows") + "\n"
+            f"static const eng_band bands[{len(bands)}] = {{" + ", ".join(
+                c_init({"y0": y0, "y1": y1}) for y0, y1 in bands) + "};\n"
+            "static const eng_stream stream = " + c_init(
+                {"input": g.inputs.index(name), "row_bytes": w * c, "band_bytes": tallest * w * c,
+                 "bands": "bands"}) + ";\n")
 
 
 def staging_bytes(g: Graph, plan: Plan) -> int:

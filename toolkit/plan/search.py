@@ -208,6 +208,7 @@ def _patch_section(graph: Graph, st: StagePlan) -> dict:
             "tensor_bytes": {t: st.tile_bytes[t] for t in local},
             "scratch": {k: [base + o, s] for k, (o, s) in st.patch.scratch_offsets().items()},
             "full_tensor_offsets": full,
+            "bands": [list(r.held[img]) for r in st.rows] if st.stream_input else None,
             "rest_scratch": {k: [o, s] for k, (o, s) in st.whole.scratch_offsets().items()},
             "tiles": tiles}
 

@@ -12,6 +12,11 @@
  * op's output would overwrite before reading it is first copied to the staging area.
  * Then ops[stage->n_ops ..] run layer by layer on the arena.
  *
+ * Streamed input (plan stream_input): the patch stage holds one band of the input's rows at a
+ * time, full width, in a band buffer at the input's arena offset. Before the first tile of each
+ * tile row the executor asks hooks->rows for that row's band (halo rows again), and the tiles read
+ * their regions from it; the whole image is never in SRAM.
+ *
  * All offsets are bytes from the start of the arena; the staging area is part of the arena
  * (after the plan's peak) and its size is counted in arena_size.
  */
@@ -90,6 +95,19 @@ typedef struct {
     const eng_tile_op *ops;       /* one per stage op */
 } eng_tile;
 
+/* Input rows [y0, y1) of one tile row's band. */
+typedef struct {
+    int16_t y0, y1;
+} eng_band;
+
+/* A streamed input: which one, and the band of every tile row (grid_h of them). */
+typedef struct {
+    int32_t input;                /* index into the model's inputs */
+    int32_t row_bytes;            /* one input row: w * c */
+    int32_t band_bytes;           /* the band buffer: the tallest band */
+    const eng_band *bands;
+} eng_stream;
+
 typedef struct {
     int32_t n_ops;                /* the stage is ops[0 .. n_ops-1] */
     int32_t n_tiles;
@@ -100,7 +118,8 @@ typedef struct {
 /* A model input or output in the arena. */
 typedef struct {
     const char *name;             /* ONNX float tensor name it (de)quantizes */
-    int32_t offset, size;         /* bytes in the arena */
+    int32_t offset, size;         /* bytes in the arena (a streamed input: its band buffer's
+                                   * offset, and the whole image's size) */
     float scale;
     int32_t zero_point;
     int32_t rank;
@@ -116,21 +135,26 @@ typedef struct {
     int32_t n_ops;
     const eng_op *ops;
     const eng_patch_stage *patch; /* NULL: per layer only */
+    const eng_stream *stream;     /* NULL: every input is in the arena before eng_run */
     int32_t n_inputs, n_outputs;
     const eng_io *inputs;
     const eng_io *outputs;
 } eng_model;
 
-/* Optional hooks (profiling): before/after every op run (per tile in the patch stage), and at the
- * start of each tile of the patch stage. Any of them may be NULL. */
+/* Hooks: before/after every op run (per tile in the patch stage) and at the start of each tile of
+ * the patch stage (profiling, optional: NULL), and `rows`, which a streamed model needs: write the
+ * input's rows [y0, y1) (row_bytes each) to dst and return ENG_OK, or ENG_INPUT_ERROR if they
+ * cannot come (the run then stops with that status). */
 typedef struct {
     void (*before)(void *user, int32_t op);
     void (*after)(void *user, int32_t op);
     void (*tile)(void *user, int32_t tile);
+    eng_status (*rows)(void *user, int32_t input, int32_t y0, int32_t y1, int8_t *dst);
     void *user;
 } eng_hooks;
 
-/* Run one inference: inputs already at their arena offsets, outputs left at theirs.
+/* Run one inference: inputs already at their arena offsets (a streamed one arrives through
+ * hooks->rows), outputs left at theirs.
  * arena must hold model->arena_size bytes. Returns ENG_OK or the first kernel error. */
 eng_status eng_run(const eng_model *model, uint8_t *arena, const eng_hooks *hooks);
 

@@ -26,7 +26,8 @@
 typedef enum {
     ENG_OK = 0,
     ENG_ARG_ERROR = -1,   /* shapes or parameters inconsistent */
-    ENG_SCRATCH_ERROR = -2 /* ctx->buf smaller than *_scratch_size() */
+    ENG_SCRATCH_ERROR = -2, /* ctx->buf smaller than *_scratch_size() */
+    ENG_INPUT_ERROR = -3    /* a streamed input's rows did not arrive (the executor's rows hook) */
 } eng_status;
 
 /* Caller-owned scratch memory (a slice of the arena). */

@@ -84,6 +84,7 @@ const eng_model eng_model_data = {
     .n_ops = 4,
     .ops = ops,
     .patch = &patch_stage,
+    .stream = 0,
     .n_inputs = 1,
     .n_outputs = 1,
     .inputs = inputs,
