@@ -198,7 +198,7 @@ def inspect(model):
 @click.option("--patches", default=None, help="patch grid: N (NxN), RxC or auto")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="write plan.json")
 @click.option("--plot", "plot_path", type=click.Path(path_type=Path), help="draw per-layer vs patch memory (PNG)")
-@click.option("--stream-input", is_flag=True, help="assume the host streams the input image band by band")
+@click.option("--stream-input", is_flag=True, help="stream the input image band by band (what toolkit deploy --stream-input always runs)")
 @input_options
 def plan(model, board, sram, split, patches, json_path, plot_path, stream_input):
     """Plan MODEL's memory: per-layer arena, or MCUNetV2 patch-based stage under a SRAM budget."""

@@ -10,6 +10,15 @@ def _kb(n: int | None) -> str:
     return "-" if n is None else f"{n / 1024:.1f}"
 
 
+def _input_line(plan: Plan) -> str:
+    if not plan.stream_input:
+        return "input: whole in SRAM during the patch stage" if plan.split else "input: whole in SRAM"
+    bands = plan.patch["bands"]
+    return (f"input: streamed in {len(bands)} bands (one per tile row) of at most "
+            f"{max(b - a for a, b in bands)} rows, band buffer {plan.patch['band_bytes']} B in the arena "
+            f"at offset {plan.patch['full_tensor_offsets'][plan.patch['stage_inputs'][0]]}")
+
+
 def format_plan(plan: Plan) -> str:
     """Per-layer table (kB = 1024 B) with both accountings, arena offsets and receptive fields."""
     lines = [f"model {plan.model}: "
@@ -23,6 +32,7 @@ def format_plan(plan: Plan) -> str:
                                                 f"(+{100 * (plan.patch_macs / plan.macs - 1):.1f}%)"
                                                 if plan.patch_macs else ""),
              f"arena: {plan.arena_bytes} B" + (f" (budget {plan.budget_bytes} B)" if plan.budget_bytes else ""),
+             _input_line(plan),
              *([f"a patch stage ends before {plan.stage_limit['op']} at the latest: {plan.stage_limit['reason']}"]
                if plan.stage_limit else []),
              ""]
@@ -60,6 +70,9 @@ def plot_plan(plan: Plan, path: str | Path) -> Path:
                 label="patch-based (paper)")
         k = sum(r["in_stage"] for r in plan.layers)
         ax.axvspan(-0.5, k - 0.5, color="#5a8fd0", alpha=0.08, label="patch stage")
+        if plan.stream_input:
+            ax.bar(range(k), [plan.patch["band_bytes"] / 1024] * k, color="#2a8a4a", width=0.25,
+                   label=f"input band buffer ({len(plan.patch['bands'])} bands, streamed)")
     if plan.budget_bytes:
         ax.axhline(plan.budget_bytes / 1024, color="black", ls="--", lw=1, label="SRAM budget")
     ax.set_xlabel("layer")

@@ -22,6 +22,7 @@ Top-level keys (sizes in bytes, int8 deployment):
   tile), `scratch`, `full_tensor_offsets` (input image, stage output and every per-layer tensor
   after the stage, in the main arena; with `stream_input` the input's offset is its band buffer's),
   `bands` (with `stream_input`: per tile row, the input rows [y0, y1) the band holds; else null),
+  `band_bytes` (the band buffer: the tallest band, full width; null without `stream_input`),
   `rest_scratch`, and `tiles`: one per tile, row-major:
   {`index`: [i, j], `output_region`: [y0, y1, x0, x1] in the stage output, `tensors`:
   {name: region held}, `ops`: [{`op`, `output_region`, `inputs`: [{`tensor`, `region`,

@@ -209,6 +209,8 @@ def _patch_section(graph: Graph, st: StagePlan) -> dict:
             "scratch": {k: [base + o, s] for k, (o, s) in st.patch.scratch_offsets().items()},
             "full_tensor_offsets": full,
             "bands": [list(r.held[img]) for r in st.rows] if st.stream_input else None,
+            "band_bytes": (max(r.held[img][1] - r.held[img][0] for r in st.rows) * graph.tensors[img].shape[2]
+                           * graph.tensors[img].shape[3]) if st.stream_input else None,
             "rest_scratch": {k: [o, s] for k, (o, s) in st.whole.scratch_offsets().items()},
             "tiles": tiles}
 
