@@ -130,3 +130,16 @@ def test_report_table_and_plot(tmp_path, mbv2):
     assert "input patch 75x75" in text and "RF" in text and p.split[:16] in text
     out = plot_plan(p, tmp_path / "plan.png")
     assert out.stat().st_size > 10_000
+    assert "input: whole in SRAM during the patch stage" in text
+
+
+def test_report_names_the_band_buffer_of_a_streamed_input(tmp_path, mbv2):
+    p = plan_graph(mbv2, split="auto", grid=4, stream_input=True)
+    bands = p.patch["bands"]
+    tallest = max(y1 - y0 for y0, y1 in bands)
+    assert len(bands) == 4 and bands[0][0] == 0 and bands[-1][1] == 224 and tallest < 224
+    assert p.patch["band_bytes"] == tallest * 224 * 3
+    text = format_plan(p)
+    assert f"input: streamed in 4 bands (one per tile row) of at most {tallest} rows, band buffer " \
+           f"{p.patch['band_bytes']} B" in text
+    assert plot_plan(p, tmp_path / "plan.png").stat().st_size > 10_000

@@ -112,3 +112,12 @@ def test_deploy_streams_when_it_lowers_the_arena(case):
     assert auto.stream_input and not never.stream_input
     assert auto.patch_macs <= never.patch_macs and firmware_arena(g, auto) < firmware_arena(g, never)
     assert make_plan(g, "auto", 4, None, "always").stream_input
+
+
+def test_a_budget_nothing_fits_names_the_smallest_peak_of_every_variant(case):
+    """The refusal names the smallest arena any variant reaches (here: streamed), not the last tried."""
+    from toolkit.errors import ToolkitError
+    g = case[1]
+    smallest = plan_graph(g, split="auto", stream_input=True).arena_bytes
+    with pytest.raises(ToolkitError, match=rf"smallest achievable real peak is {smallest} B \(.*input streamed\)"):
+        make_plan(g, None, None, smallest - 1000)

@@ -140,8 +140,8 @@ def make_plan(g: Graph, split: str | None, grid, budget: int | None, stream: str
             try:
                 plans.append(plan_graph(g, budget_bytes=budget, split=split, grid=grid, in_place=in_place,
                                         stream_input=stream_input, arena_of=lambda p: firmware_arena(g, p)))
-            except BudgetError as exc:
-                error = exc
+            except BudgetError as exc:  # the message names the smallest peak over every variant
+                error = exc if error is None or exc.best_peak < error.best_peak else error
             except ValueError as exc:  # a split or grid the graph does not have
                 raise ToolkitError(str(exc)) from None
     if not plans:

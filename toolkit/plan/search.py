@@ -57,7 +57,8 @@ class Candidate:
     def describe(self, graph: Graph) -> str:
         if self.stage is None:
             return "per-layer"
-        return f"split after {graph.ops[self.stage.k].name}, {self.stage.grid[0]}x{self.stage.grid[1]} patches"
+        return (f"split after {graph.ops[self.stage.k].name}, {self.stage.grid[0]}x{self.stage.grid[1]} patches"
+                + (", input streamed" if self.stage.stream_input else ""))
 
 
 def _grids(grid) -> list[tuple[int, int]]:
