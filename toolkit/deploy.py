@@ -13,10 +13,10 @@ from . import golden
 from .build import REPO
 from .client import Client
 from .errors import ToolkitError
-from .firmware import build_firmware, check_firmware, load_images, prepare_model, stream_summary
+from .firmware import build_firmware, check_firmware, load_images, prepare_model
 from .ir import Graph
 from .modelarg import resolve_model
-from .plan import Plan
+from .plan import Plan, input_summary
 from .report import PLAN_SUMMARY_KEYS, DeployReport, golden_agreement, save_outputs
 from .targets import Target, get_target
 
@@ -25,7 +25,7 @@ def plan_summary(g: Graph, plan: Plan, info: dict) -> dict:
     summary = {k: getattr(plan, k) for k in PLAN_SUMMARY_KEYS}
     summary["staging_bytes"] = info["staging_bytes"]
     summary["firmware_arena_bytes"] = info["arena_bytes"]
-    summary["input"] = stream_summary(plan)
+    summary["input"] = input_summary(plan)
     summary["bands"] = plan.patch["bands"] if plan.stream_input else None
     return summary
 

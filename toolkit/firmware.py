@@ -21,7 +21,7 @@ from .errors import ToolkitError
 from .importer import import_model, load_graph
 from .ir import Graph
 from .modelarg import preprocess_for, resolve_model
-from .plan import BudgetError, Plan, plan_graph
+from .plan import BudgetError, Plan, input_summary, plan_graph
 from .targets import Target
 
 
@@ -157,13 +157,6 @@ def make_plan(g: Graph, split: str | None, grid, budget: int | None, stream: str
     return plan
 
 
-def stream_summary(plan: Plan) -> str:
-    """How the plan holds the input image, for logs."""
-    if not plan.stream_input:
-        return "input image whole in SRAM"
-    bands = plan.patch["bands"]
-    return f"input streamed in {len(bands)} bands of at most {max(b - a for a, b in bands)} rows"
-
 
 def build_firmware(target: Target, m: Int8Model, work: Path, split: str | None = None, grid=None,
                    budget: int | None = None, log: Callable[[str], None] = lambda msg: None,
@@ -175,7 +168,7 @@ def build_firmware(target: Target, m: Int8Model, work: Path, split: str | None =
     plan = make_plan(m.g, split, grid, budget, stream)
     plan.save(work / "plan.json")
     log(f"plan: {'split after ' + plan.split if plan.split else 'per layer'}"
-        f"{' %dx%d patches' % tuple(plan.grid) if plan.grid else ''}, {stream_summary(plan)}, firmware arena "
+        f"{' %dx%d patches' % tuple(plan.grid) if plan.grid else ''}, {input_summary(plan)}, firmware arena "
         f"{firmware_arena(m.g, plan):,} B{' of a %s B budget' % format(budget, ',') if budget else ''}")
     generate(m.g, plan, work / "gen", m.qpath)
     columns = conv_columns(m.g)

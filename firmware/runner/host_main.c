@@ -38,7 +38,7 @@ static int64_t now_ns(void)
 typedef struct {
     int64_t start;
     int64_t per_op[4096];
-    const int8_t *image; /* a streamed input, whole (host memory, not the arena) */
+    int8_t *image; /* a streamed input, whole (host memory, not the arena) */
 } profile;
 
 static void before(void *user, int32_t op)
@@ -78,16 +78,14 @@ static int32_t high_water(const uint8_t *arena, int32_t size)
 static int run_image(FILE *in, FILE *out, profile *prof, int64_t *ns, int32_t *hw)
 {
     const eng_model *m = &eng_model_data;
-    static int8_t *image;
     eng_hooks hooks = {before, after, 0, rows, prof};
     int32_t i;
     memset(eng_arena, PAINT, sizeof eng_arena);
     for (i = 0; i < m->n_inputs; i++) {
         int8_t *dst = (int8_t *)eng_arena + m->inputs[i].offset;
         if (m->stream && i == m->stream->input) {
-            image = image ? image : malloc((size_t)m->inputs[i].size);
-            dst = image;
-            prof->image = image;
+            prof->image = prof->image ? prof->image : malloc((size_t)m->inputs[i].size);
+            dst = prof->image;
         }
         if (dst == NULL || fread(dst, 1, (size_t)m->inputs[i].size, in) != (size_t)m->inputs[i].size) {
             fprintf(stderr, "runner: short input file\n");

@@ -135,6 +135,12 @@ static void cmd_info(const proto_frame *req)
     reply(req, s.reply, (uint16_t)(2 + n));
 }
 
+/* Whether input idx is streamed (its rows arrive during INFER, asked for by NEED). */
+static int streamed(int32_t idx)
+{
+    return eng_model_data.stream && idx == eng_model_data.stream->input;
+}
+
 /* LOAD of a streamed input: only the bytes a NEED asked for, in order, into the band buffer. */
 static void load_band(const proto_frame *req, uint8_t idx, uint32_t off, uint32_t n)
 {
@@ -169,7 +175,7 @@ static void cmd_load(const proto_frame *req)
         fail_req(req, PROTO_E_ARGUMENT, "no such input");
         return;
     }
-    if (m->stream && idx == m->stream->input) {
+    if (streamed(idx)) {
         load_band(req, idx, off, n);
         return;
     }
@@ -225,7 +231,7 @@ static void cmd_infer(const proto_frame *req)
     const eng_model *m = &eng_model_data;
     const eng_hooks hooks = {before_op, after_op, start_tile, stream_rows, 0};
     for (int32_t i = 0; i < m->n_inputs; i++) {
-        if (s.loaded[i] != (uint32_t)m->inputs[i].size && !(m->stream && i == m->stream->input)) {
+        if (s.loaded[i] != (uint32_t)m->inputs[i].size && !streamed(i)) {
             fail_req(req, PROTO_E_NO_INPUT, "input not completely loaded");
             return;
         }

@@ -170,10 +170,10 @@ def _write(g: Graph, op: Op, top: dict, tile: dict, lay: ArenaLayout, stage_outp
     if out == stage_output:
         full = g.tensors[out].shape
         return {"dst_offset": lay.offsets[out], "dst_w": full[2], "y0": region[0], "x0": region[2], "h": h,
-                "w": w, "_bytes": _span(h, w, c, full[2]),
+                "w": w, "_bytes": _span(h, w, c, full[2]), "_row": full[2] * c,
                 "_start": lay.offsets[out] + (region[0] * full[2] + region[2]) * c}
     return {"dst_offset": lay.patch_offsets[out], "dst_w": w, "y0": 0, "x0": 0, "h": h, "w": w,
-            "_bytes": h * w * c, "_start": lay.patch_offsets[out]}
+            "_bytes": h * w * c, "_row": w * c, "_start": lay.patch_offsets[out]}
 
 
 def tile_op_entry(g: Graph, op: Op, top: dict | None, tile: dict, lay: ArenaLayout, stage_output: str,
@@ -184,7 +184,7 @@ def tile_op_entry(g: Graph, op: Op, top: dict | None, tile: dict, lay: ArenaLayo
     wr = _write(g, op, top, tile, lay, stage_output)
     reads, used = [], 0
     for i, inp in enumerate(top["inputs"]):
-        fields, nbytes = _read(g, op, i, inp, tile, lay, (wr["_start"], wr["_bytes"], wr["dst_w"] * io_views(g, op)[1][2]))
+        fields, nbytes = _read(g, op, i, inp, tile, lay, (wr["_start"], wr["_bytes"], wr["_row"]))
         reads.append(c_init(fields))
         used += nbytes
     staging.need(used)
@@ -221,13 +221,13 @@ def patch_tables(g: Graph, plan: Plan, lay: ArenaLayout, staging: Staging) -> st
 def stream_table(g: Graph, plan: Plan, name: str) -> str:
     """The eng_stream `stream`: the streamed input's band per tile row."""
     _, h, w, c = g.tensors[name].shape
-    bands = plan.patch["bands"]
-    tallest = max(y1 - y0 for y0, y1 in bands)
-    return (c_comment(f"streamed input {name}: {len(bands)} bands of at most {tallest} of {h} rows") + "\n"
+    bands, band_bytes = plan.patch["bands"], plan.patch["band_bytes"]   # the band buffer the plan counts
+    return (c_comment(f"streamed input {name}: {len(bands)} bands of at most {band_bytes // (w * c)} of {h} "
+                      "rows") + "\n"
             f"static const eng_band bands[{len(bands)}] = {{" + ", ".join(
                 c_init({"y0": y0, "y1": y1}) for y0, y1 in bands) + "};\n"
             "static const eng_stream stream = " + c_init(
-                {"input": g.inputs.index(name), "row_bytes": w * c, "band_bytes": tallest * w * c,
+                {"input": g.inputs.index(name), "row_bytes": w * c, "band_bytes": band_bytes,
                  "bands": "bands"}) + ";\n")
 
 

@@ -10,12 +10,22 @@ def _kb(n: int | None) -> str:
     return "-" if n is None else f"{n / 1024:.1f}"
 
 
+def _tallest_band(plan: Plan) -> int:
+    return max(b - a for a, b in plan.patch["bands"])
+
+
+def input_summary(plan: Plan) -> str:
+    """How the plan holds the input image, in a few words (deploy's log, summary and report)."""
+    if not plan.stream_input:
+        return "input image whole in SRAM"
+    return f"input streamed in {len(plan.patch['bands'])} bands of at most {_tallest_band(plan)} rows"
+
+
 def _input_line(plan: Plan) -> str:
     if not plan.stream_input:
         return "input: whole in SRAM during the patch stage" if plan.split else "input: whole in SRAM"
-    bands = plan.patch["bands"]
-    return (f"input: streamed in {len(bands)} bands (one per tile row) of at most "
-            f"{max(b - a for a, b in bands)} rows, band buffer {plan.patch['band_bytes']} B in the arena "
+    return (f"input: streamed in {len(plan.patch['bands'])} bands (one per tile row) of at most "
+            f"{_tallest_band(plan)} rows, band buffer {plan.patch['band_bytes']} B in the arena "
             f"at offset {plan.patch['full_tensor_offsets'][plan.patch['stage_inputs'][0]]}")
 
 
