@@ -17,7 +17,7 @@ t0=$SECONDS
 # ------------------------------------------------------------------ 1. apt packages
 # libgl1, libglib2.0-0: OpenCV (toolkit demo); xvfb, xdotool: the demo's window test on a virtual display
 APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm dataset-fashion-mnist valgrind cppcheck
-              libgl1 libglib2.0-0 xvfb xdotool)
+              libgl1 libglib2.0-0 xvfb xdotool util-linux)  # util-linux: setpriv (QEMU dies with its parent)
 PYTHON="${PYTHON:-python3}"
 command -v "$PYTHON" >/dev/null || die "$PYTHON not found (install python3 >= 3.11)"
 "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \

@@ -12,9 +12,7 @@ the kernel kills it if this process dies first (PR_SET_PDEATHSIG). See docs/emul
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -43,18 +41,18 @@ def qemu_command(elf: Path, args: str | None = None, serial: str = "stdio") -> l
     return cmd + ["-icount", "shift=6,align=off,sleep=off", "-serial", serial]
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: the kernel sends SIGKILL to QEMU when this process dies."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
+def _popen(cmd: list[str], **kwargs) -> subprocess.Popen:
+    """Start QEMU so that the kernel kills it (SIGKILL) when this process dies: util-linux's setpriv
+    sets PR_SET_PDEATHSIG and execs QEMU in the same process. Not a preexec_fn: with one, Python
+    forks instead of vforking, and a fork runs the fork handlers of every library in this process
+    (gRPC, loaded by labgrid's client, aborted QEMU's child between fork and exec in CI)."""
+    return subprocess.Popen(["setpriv", "--pdeathsig", "KILL", "--", *cmd], **kwargs)
 
 
 def run_semihosted(elf: Path, args: str | None = None, timeout: float = 600) -> tuple[int, str]:
     """Run an image to its semihosting exit; (exit code, UART output). QEMU is killed on every path."""
-    proc = subprocess.Popen(qemu_command(elf, args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, errors="replace", preexec_fn=_die_with_parent)
+    proc = _popen(qemu_command(elf, args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                  stderr=subprocess.STDOUT, text=True, errors="replace")
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -81,9 +79,8 @@ def serve(elf: Path, timeout: float = BOOT_TIMEOUT):
 
     port = free_port()
     url = f"socket://127.0.0.1:{port}"
-    proc = subprocess.Popen(qemu_command(elf, serial=f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on"),
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            preexec_fn=_die_with_parent)
+    proc = _popen(qemu_command(elf, serial=f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on"),
+                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     link = None
     try:
         deadline = time.monotonic() + timeout
@@ -110,9 +107,8 @@ def listen(elf: Path, timeout: float = BOOT_TIMEOUT):
     """Boot `elf` with its UART on a loopback TCP port that anyone may connect to later (a rack
     host exporting the emulated board); yields the port. QEMU is killed on the way out."""
     port = free_port()
-    proc = subprocess.Popen(qemu_command(elf, serial=f"tcp:127.0.0.1:{port},server=on,wait=off,nodelay=on"),
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            preexec_fn=_die_with_parent)
+    proc = _popen(qemu_command(elf, serial=f"tcp:127.0.0.1:{port},server=on,wait=off,nodelay=on"),
+                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + timeout
         while True:
