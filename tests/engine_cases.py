@@ -24,8 +24,11 @@ CI_IMAGES = {"fashion_cnn": 300, "blazeface": 24, "mobilenetv2": 2}
 # the nightly tier runs every schedule.
 # Streamed schedules in CI: fashion_cnn's and BlazeFace's at 3x3 (BlazeFace's 8x8 streamed plan runs
 # on the emulated board in tests/test_stream_input.py); MobileNetV2's, slow to build, nightly.
-CI_SCHEDULES = {"fashion_cnn": ("per_layer", "split0_2x2", "split1_3x3", "split2_4x2", "auto", "stream_3x3"),
-                "blazeface": ("per_layer", "split0_2x2", "split1_3x3", "split2_4x2", "auto", "stream_3x3"),
+# Cached halos likewise: a 3x3 grid with the image in SRAM and a 4x4 one streamed at the last split.
+CI_SCHEDULES = {"fashion_cnn": ("per_layer", "split0_2x2", "split1_3x3", "split2_4x2", "auto", "stream_3x3",
+                                "cache_3x3", "cache_stream_4x4"),
+                "blazeface": ("per_layer", "split0_2x2", "split1_3x3", "split2_4x2", "auto", "stream_3x3",
+                              "cache_3x3", "cache_stream_4x4"),
                 "mobilenetv2": ("per_layer", "split1_3x3", "auto")}
 
 
@@ -74,8 +77,9 @@ def valid_splits(g: Graph) -> list[str]:
 
 def schedules(g: Graph, few: bool = False) -> list[tuple[str, Plan]]:
     """Per layer, then patch schedules: the first, a middle and the last valid split with several
-    grids, the planner's own lowest-peak choice, and streamed input (one band of input rows in
-    SRAM at a time) at 3x3 and for the planner's choice."""
+    grids, the planner's own lowest-peak choice, streamed input (one band of input rows in SRAM at
+    a time) at 3x3 and for the planner's choice, and cached halos (3x3; 4x4 streamed at the last
+    split). `few` (the sanitizer run): per layer, 3x3 at the first split, streamed, cached."""
     out = [("per_layer", plan_graph(g))]
     splits = valid_splits(g)
     if not splits:
@@ -91,7 +95,14 @@ def schedules(g: Graph, few: bool = False) -> list[tuple[str, Plan]]:
     _, h, w, _ = g.tensors[g.op(stream_split).outputs[0]].shape
     if h >= 3 and w >= 3:
         out.append(("stream_3x3", plan_graph(g, split=stream_split, grid=(3, 3), stream_input=True)))
+        # cached halos: the image in SRAM, and streamed (the sanitizer run's one cached schedule)
+        out.append(("cache_stream_3x3" if few else "cache_3x3",
+                    plan_graph(g, split=stream_split, grid=(3, 3), stream_input=few, halo="cache")))
     if not few:
+        _, h, w, _ = g.tensors[g.op(picks[-1]).outputs[0]].shape
+        grid = (min(h, 4), min(w, 4))
+        out.append((f"cache_stream_{grid[0]}x{grid[1]}",
+                    plan_graph(g, split=picks[-1], grid=grid, stream_input=True, halo="cache")))
         out.append(("auto", plan_graph(g, split="auto")))
         out.append(("auto_stream", plan_graph(g, split="auto", stream_input=True)))
     return out

@@ -173,11 +173,26 @@ static eng_status run_tile_op(const eng_model *m, const eng_op *op, const eng_ti
     return run_kernel(op, &ctx, in, &out, op->n_inputs ? &t->reads[0].pads : 0);
 }
 
+/* Cached halos: the copies after a tile op, in order (source and destination never overlap). */
+static void run_copies(const eng_tile_op *t, uint8_t *arena)
+{
+    int32_t i, y;
+    for (i = 0; i < t->n_copies; i++) {
+        const eng_copy *c = &t->copies[i];
+        for (y = 0; y < c->h; y++) {
+            memcpy(arena + c->dst + y * c->dst_row, arena + c->src + y * c->src_row, (size_t)c->row_bytes);
+        }
+    }
+}
+
 /* A streamed input's band for tile row r, into its band buffer. */
 static eng_status fetch_band(const eng_model *m, uint8_t *arena, const eng_hooks *hooks, int32_t r)
 {
     const eng_stream *sm = m->stream;
     const eng_band *b = &sm->bands[r];
+    if (b->y1 <= b->y0) {
+        return ENG_OK; /* cached halos: this tile row needs no new input rows */
+    }
     if (!hooks || !hooks->rows || (int32_t)(b->y1 - b->y0) * sm->row_bytes > sm->band_bytes) {
         return ENG_INPUT_ERROR;
     }
@@ -200,13 +215,16 @@ static eng_status run_stage(const eng_model *m, uint8_t *arena, const eng_hooks 
         }
         for (i = 0; i < st->n_ops; i++) {
             const eng_tile_op *t = &st->tiles[tile].ops[i];
-            if (!t->run) {
+            if (!t->run && !t->n_copies) {
                 continue;
             }
             if (hooks && hooks->before) {
                 hooks->before(hooks->user, i);
             }
-            eng_status s = run_tile_op(m, &m->ops[i], t, arena);
+            eng_status s = t->run ? run_tile_op(m, &m->ops[i], t, arena) : ENG_OK;
+            if (s == ENG_OK) {
+                run_copies(t, arena);
+            }
             if (hooks && hooks->after) {
                 hooks->after(hooks->user, i);
             }

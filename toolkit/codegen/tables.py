@@ -9,7 +9,9 @@ kernels views whose rows are as far apart as their buffer's (eng_tensor.row). On
 op's output would overwrite before reading it is copied to a staging area first (an op whose
 output overlaps its input without an elementwise kernel, per layer or in a tile). A depthwise op
 the plan aliased (input and output at the same offset, with the in-place kernel's scratch) runs
-eng_depthwise_inplace_s8 instead and needs no copy. The staging area sits after the plan's peak
+eng_depthwise_inplace_s8 instead and needs no copy. With cached halos an op writes only the part
+of its output's held region it computes, and its eng_copy list assembles the rest from the
+tensor's caches (toolkit.plan.halo). The staging area sits after the plan's peak
 and its size (`Staging.size`) is added to the arena the firmware declares.
 """
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 
 from toolkit.errors import UnsupportedModelError
 from toolkit.ir import Graph, Op
+from toolkit.plan.halo import Copy, tile_copies
 from toolkit.plan.schema import Plan
 from toolkit.codegen.cformat import c_comment, c_init, c_pads, c_string
 from toolkit.codegen.ops import io_views
@@ -172,15 +175,38 @@ def _write(g: Graph, op: Op, top: dict, tile: dict, lay: ArenaLayout, stage_outp
         return {"dst_offset": lay.offsets[out], "dst_w": full[2], "y0": region[0], "x0": region[2], "h": h,
                 "w": w, "_bytes": _span(h, w, c, full[2]), "_row": full[2] * c,
                 "_start": lay.offsets[out] + (region[0] * full[2] + region[2]) * c}
-    return {"dst_offset": lay.patch_offsets[out], "dst_w": w, "y0": 0, "x0": 0, "h": h, "w": w,
-            "_bytes": h * w * c, "_row": w * c, "_start": lay.patch_offsets[out]}
+    held = tile["tensors"][out]   # with cached halos the op computes only part of it
+    y0, x0 = region[0] - held[0], region[2] - held[2]
+    start = lay.patch_offsets[out] + (y0 * _width(held) + x0) * c
+    return {"dst_offset": lay.patch_offsets[out], "dst_w": _width(held), "y0": y0, "x0": x0, "h": h, "w": w,
+            "_bytes": _span(h, w, c, _width(held)), "_row": _width(held) * c, "_start": start}
+
+
+def _copies(g: Graph, t: str, copies: list[Copy], held: list[int], lay: ArenaLayout, cache: dict, sym: str) -> str:
+    """The static eng_copy array of a cached tensor's copies in one tile ("" when none)."""
+    if not copies:
+        return ""
+    c = cache["channels"]
+    bufs = {"tile": (lay.patch_offsets[t], _width(held)), "rows": (cache["rows"][0], cache["rows"][2]),
+            "cols": (cache["cols"][0], cache["cols"][2])}
+
+    def at(buf: str, yx: tuple[int, int]) -> int:
+        base, width = bufs[buf]
+        return base + (yx[0] * width + yx[1]) * c
+
+    return f"static const eng_copy {sym}[{len(copies)}] = {{" + ", ".join(c_init(
+        {"src": at(cp.src, cp.src_at), "dst": at(cp.dst, cp.dst_at), "src_row": bufs[cp.src][1] * c,
+         "dst_row": bufs[cp.dst][1] * c, "h": cp.h, "row_bytes": cp.w * c}) for cp in copies) + "};\n"
 
 
 def tile_op_entry(g: Graph, op: Op, top: dict | None, tile: dict, lay: ArenaLayout, stage_output: str,
-                  sym: str, staging: Staging) -> tuple[str, str]:
-    """(static reads array, eng_tile_op initialiser) of one stage op in one tile."""
+                  sym: str, staging: Staging, copies: tuple[str, int] = ("", 0)) -> tuple[str, str]:
+    """(static reads array, eng_tile_op initialiser) of one stage op in one tile; `copies`: the
+    static eng_copy array of its output's cached halos and its length."""
+    text, n = copies
+    links = {"n_copies": n, "copies": f"{sym}_copies"} if n else {}
     if top is None:
-        return "", c_init({"run": 0, "reads": 0, "write": "{0}"})
+        return text, c_init({"run": 0, "reads": 0, "write": "{0}", **links})
     wr = _write(g, op, top, tile, lay, stage_output)
     reads, used = [], 0
     for i, inp in enumerate(top["inputs"]):
@@ -188,9 +214,9 @@ def tile_op_entry(g: Graph, op: Op, top: dict | None, tile: dict, lay: ArenaLayo
         reads.append(c_init(fields))
         used += nbytes
     staging.need(used)
-    text = f"static const eng_read {sym}[{len(reads)}] = {{" + ", ".join(reads) + "};\n"
+    text += f"static const eng_read {sym}[{len(reads)}] = {{" + ", ".join(reads) + "};\n"
     write = c_init({k: v for k, v in wr.items() if not k.startswith("_")})
-    return text, c_init({"run": 1, "reads": sym, "write": write})
+    return text, c_init({"run": 1, "reads": sym, "write": write, **links})
 
 
 def patch_tables(g: Graph, plan: Plan, lay: ArenaLayout, staging: Staging) -> str:
@@ -199,12 +225,16 @@ def patch_tables(g: Graph, plan: Plan, lay: ArenaLayout, staging: Staging) -> st
     stage = [g.op(n) for n in p["stage_ops"]]
     parts, tiles = [c_comment(f"patch stage: {len(stage)} ops, {plan.grid[0]}x{plan.grid[1]} tiles, "
                               f"stage output {p['stage_output']}") + "\n"], []
+    regions, caches = plan.tiles(), plan.caches()
     for n, tile in enumerate(p["tiles"]):
         by_op = {o["op"]: o for o in tile["ops"]}
+        copies = tile_copies(regions, tuple(plan.grid), n, caches)
         entries = []
         for i, op in enumerate(stage):
-            text, entry = tile_op_entry(g, op, by_op.get(op.name), tile, lay, p["stage_output"],
-                                        f"tile{n}_op{i}_reads", staging)
+            t, sym = op.outputs[0], f"tile{n}_op{i}_reads"
+            cps = copies.get(t, [])
+            made = (_copies(g, t, cps, tile["tensors"].get(t), lay, p.get("halo_caches", {}).get(t), f"{sym}_copies"), len(cps))
+            text, entry = tile_op_entry(g, op, by_op.get(op.name), tile, lay, p["stage_output"], sym, staging, made)
             parts.append(text)
             entries.append("    " + entry)
         parts.append(f"static const eng_tile_op tile{n}_ops[{len(stage)}] = {{\n" + ",\n".join(entries) + "\n};\n")

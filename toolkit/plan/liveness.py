@@ -78,9 +78,11 @@ class Placement:
 
 def build_buffers(graph: Graph, ops: list[Op], sizes: dict[str, int], external: frozenset[str] = frozenset(),
                   in_place: bool = True, keep: frozenset[str] = frozenset(),
-                  acts: dict[str, list[str]] | None = None) -> list[Buffer]:
+                  acts: dict[str, list[str]] | None = None, no_alias: frozenset[str] = frozenset()) -> list[Buffer]:
     """Buffers for `ops` run in order. `sizes` gives each tensor's bytes; tensors in `external`
-    live elsewhere (not in this arena); tensors in `keep` (and graph outputs) live to the end."""
+    live elsewhere (not in this arena); tensors in `keep` (and graph outputs) live to the end;
+    tensors in `no_alias` get a buffer of their own unless their op has an in-place kernel
+    (cached halos: an elementwise op writing part of a wider buffer would overwrite its input)."""
     n = len(ops)
     acts = acts or {op.name: activation_inputs(graph, op) for op in ops}
     first: dict[str, int] = {}
@@ -113,7 +115,8 @@ def build_buffers(graph: Graph, ops: list[Op], sizes: dict[str, int], external: 
         out = op.outputs[0]
         aliased = None
         rule = spec(op.kind).in_place
-        if (rule == InPlace.ALWAYS or in_place and rule == InPlace.OPTION) and out not in external:
+        own = out in no_alias and spec(op.kind).in_place_kernel is None
+        if (rule == InPlace.ALWAYS or in_place and rule == InPlace.OPTION) and out not in external and not own:
             for t in ins:
                 b = groups[group_of[t]]
                 if b.last == step and out not in group_of:

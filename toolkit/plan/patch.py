@@ -10,26 +10,32 @@ Memory model (real accounting, what the firmware holds in SRAM):
 - `stream_input=True` models streaming instead: the host sends the image band by band (the
   input rows of one tile row, full width, in raster order, halo rows sent again) and SRAM holds
   one band, the largest; tile rows then run in order. Off by default, and the Plan says which;
+- `halo="cache"` (toolkit.plan.halo): every stage tensor but the output computes each pixel once
+  and keeps the rows and columns the next tiles share in a row cache and a column cache, buffers
+  of the patch arena alive through the whole stage; their tile buffers shrink too, since a
+  consumer reads only what its computed part needs. Default "recompute" (MCUNetV2);
 - after the stage: the rest of the network per layer, with the stage output as its input.
 The global arena is planned as one schedule where step 0 is the whole patch stage.
 
 Paper accounting (MCUNetV2): per op, input + output bytes of the tile's tensors (depthwise in
 place: max(in, out); so are standalone clamp and reshape), plus the whole stage output buffer; the full input image is not counted,
-the input patch is. After the stage, the per-layer paper figure of each op.
+the input patch is; cached halos add their caches. After the stage, the per-layer paper figure of
+each op.
 
 A split after op k is valid when ops[0..k] are all spatially local and exactly one tensor (the
 stage output, a 4-D feature map produced by the stage) is read after op k.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from toolkit.ir import Graph, macs
 from toolkit.ops import spec
 from toolkit.plan.liveness import Buffer, Placement, act_bytes, activation_inputs, build_buffers, place
-from toolkit.plan.regions import AxisWalk, TileRegions, WalkCache, axis_walk, combine, local_reason, split_even
+from toolkit.plan.halo import CacheShape, cache_shapes
+from toolkit.plan.regions import AxisWalk, TileRegions, WalkCache, axis_walks, combine, local_reason, split_even
 
 
 def split_reason(graph: Graph, k: int) -> str | None:
@@ -76,6 +82,8 @@ class StagePlan:
     whole: Placement                 # step 0 = patch stage, then the rest
     external: list[str]              # full-size tensors the stage reads/writes
     stream_input: bool = False       # the input image is held one band of rows at a time
+    halo: str = "recompute"          # "recompute" overlapping halos per tile, or "cache" them
+    caches: dict[str, CacheShape] = field(default_factory=dict)   # per cached tensor
 
     @property
     def peak(self) -> int:
@@ -91,18 +99,29 @@ def _held(walks: list[AxisWalk], t: str) -> np.ndarray:
     return np.array([w.held[t][1] - w.held[t][0] if t in w.held else 0 for w in walks])
 
 
+def _computed(walks: list[AxisWalk], t: str) -> np.ndarray:
+    return np.array([w.computed[t][1] - w.computed[t][0] if t in w.computed else 0 for w in walks])
+
+
+HALOS = ("recompute", "cache")
+
+
 def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool = True,
                    planner: str = "greedy", align: int = 4, stream_input: bool = False,
-                   cache: WalkCache | None = None) -> StagePlan:
-    """Plan the split after op k with a rows x cols grid (caller checked `split_reason`)."""
+                   cache: WalkCache | None = None, halo: str = "recompute") -> StagePlan:
+    """Plan the split after op k with a rows x cols grid (caller checked `split_reason`).
+    `halo="cache"` raises toolkit.plan.regions.NotCacheable for a stage that cannot cache."""
+    if halo not in HALOS:
+        raise ValueError(f"halo must be one of {HALOS}, not {halo!r}")
     cache = cache or WalkCache(graph)
     ops = graph.ops[:k + 1]
     out = stage_output(graph, k)
     _, h, w, _ = graph.tensors[out].shape
     if grid[0] > h or grid[1] > w:
         raise ValueError(f"grid {grid[0]}x{grid[1]} finer than the {h}x{w} stage output")
-    rows = [axis_walk(graph, ops, out, r, 1, cache) for r in split_even(h, grid[0])]
-    cols = [axis_walk(graph, ops, out, c, 2, cache) for c in split_even(w, grid[1])]
+    cached = halo == "cache"
+    rows = axis_walks(graph, ops, out, split_even(h, grid[0]), 1, cache, cached)
+    cols = axis_walks(graph, ops, out, split_even(w, grid[1]), 2, cache, cached)
     tensors = rows[0].held.keys()
     hs = {t: _held(rows, t) for t in tensors}
     ws = {t: _held(cols, t) for t in tensors}
@@ -111,6 +130,9 @@ def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool =
 
     external = list(graph.inputs) + [out]
     out_bytes = act_bytes(graph.tensors[out])
+    caches = cache_shapes(rows, cols, [op.outputs[0] for op in ops if op.outputs[0] in hs and op.outputs[0] != out]
+                          ) if cached else {}
+    cache_bytes = {t: c.pixels() * chans[t] for t, c in caches.items()}
     stage_macs, paper = [], []
     for op in ops:
         o = op.outputs[0]
@@ -120,19 +142,22 @@ def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool =
             continue
         t_out = graph.tensors[o]
         per_px = macs(graph, op) // (t_out.shape[1] * t_out.shape[2])
-        stage_macs.append(int(hs[o].sum() * ws[o].sum() * per_px))
+        stage_macs.append(int(_computed(rows, o).sum() * _computed(cols, o).sum() * per_px))
         ins = sum(np.outer(hs[t], ws[t]) * chans[t] for t in cache.acts[op.name])
         outs = 0 if o == out else np.outer(hs[o], ws[o]) * chans[o]
         per_tile = np.maximum(ins, outs) if spec(op.kind).paper_in_place else ins + outs
-        paper.append(int(np.max(per_tile)) + out_bytes)
+        paper.append(int(np.max(per_tile)) + out_bytes + sum(cache_bytes.values()))
 
-    patch = place(build_buffers(graph, ops, tile_bytes, frozenset(external), in_place, acts=cache.acts),
-                  len(ops), planner, align)
+    buffers = build_buffers(graph, ops, tile_bytes, frozenset(external), in_place, acts=cache.acts,
+                            no_alias=frozenset(caches))
+    buffers += [Buffer(b, 0, len(ops) - 1, [], label=f"halo:{t}") for t, b in cache_bytes.items()]
+    patch = place(buffers, len(ops), planner, align)
     inputs = {t: act_bytes(graph.tensors[t]) for t in graph.inputs}
     if stream_input:
         inputs = {t: int(hs[t].max()) * graph.tensors[t].shape[2] * chans[t] for t in graph.inputs}
     whole = _whole_schedule(graph, k, out, patch.peak, inputs, in_place, planner, align, cache)
-    return StagePlan(k, grid, out, rows, cols, tile_bytes, stage_macs, paper, patch, whole, external, stream_input)
+    return StagePlan(k, grid, out, rows, cols, tile_bytes, stage_macs, paper, patch, whole, external, stream_input,
+                     halo, caches)
 
 
 def _whole_schedule(graph: Graph, k: int, out: str, patch_arena: int, inputs: dict[str, int], in_place: bool,

@@ -25,6 +25,12 @@ is exactly `output` of the op's output tensor.
 
 Rows and columns are independent, so the walk runs once per tile row and once per tile column
 (`axis_walk`) and a tile's regions are the products; searching is cheap.
+
+Cached halos (`axis_walks(..., cached=True)`, StreamNet's reuse): walking the tile rows (columns)
+in order, a stage tensor's part that the previous tile row (column) already holds is not
+recomputed; `output` is then only the rest of the held region (empty: the op does not run in the
+tile), consumers read only what that rest needs, and toolkit.plan.halo copies the held part from
+the caches. The stage output is never cached (tiles partition it).
 """
 from __future__ import annotations
 
@@ -72,26 +78,61 @@ def split_even(length: int, parts: int) -> list[Range]:
 class AxisWalk:
     """One tile row (or column) walked back through the stage along one axis."""
     held: dict[str, Range] = field(default_factory=dict)                   # per tensor
-    reads: dict[str, list[tuple[Range, int, int]]] = field(default_factory=dict)  # per op, per input
+    reads: dict[str, list[tuple[Range, int, int]]] = field(default_factory=dict)  # per op run, per input
+    computed: dict[str, Range] = field(default_factory=dict)               # per op output held: the part
+                                                                           # the op computes (the rest is cached)
+
+
+class NotCacheable(ValueError):
+    """A stage whose held regions do not move forward monotonically, so halos cannot be cached."""
+
+
+def cached_end(prev: Range | None, cur: Range) -> int:
+    """End of the part of `cur` the previous tile (along this axis) already holds: `cur` from there
+    on is computed, before it comes from the halo cache (cur[0] when nothing is shared)."""
+    if prev is None or prev[1] <= cur[0]:
+        return cur[0]
+    if prev[0] > cur[0]:
+        raise NotCacheable(f"held range {cur} starts before the previous tile's {prev}")
+    return min(prev[1], cur[1])
 
 
 def axis_walk(graph: Graph, stage_ops: list[Op], stage_output: str, out: Range, axis: int,
-              cache: "WalkCache | None" = None) -> AxisWalk:
+              cache: "WalkCache | None" = None, prev: AxisWalk | None = None) -> AxisWalk:
+    """`prev` (cached halos): the previous tile's walk along this axis; each stage tensor but the
+    stage output then computes only what `prev` does not hold, and its consumers read only that."""
     cache = cache or WalkCache(graph)
     w = AxisWalk(held={stage_output: out})
     for op in reversed(stage_ops):
-        o = w.held.get(op.outputs[0])
+        t = op.outputs[0]
+        o = w.held.get(t)
         if o is None:
             continue  # output not needed by this tile (dead op)
+        if prev is not None and t != stage_output:
+            o = (cached_end(prev.held.get(t), o), o[1])
+        w.computed[t] = o
+        if o[0] >= o[1]:
+            continue  # wholly cached: the op does not run in this tile
         win = cache.window(op, axis)
         reads = []
         for t in cache.acts[op.name]:
             rng, pb, pa = input_range(win, o, cache.shapes[t][axis])
             reads.append((rng, pb, pa))
-            prev = w.held.get(t)
-            w.held[t] = rng if prev is None else (min(prev[0], rng[0]), max(prev[1], rng[1]))
+            prev_held = w.held.get(t)
+            w.held[t] = rng if prev_held is None else (min(prev_held[0], rng[0]), max(prev_held[1], rng[1]))
         w.reads[op.name] = reads
     return w
+
+
+def axis_walks(graph: Graph, stage_ops: list[Op], stage_output: str, ranges: list[Range], axis: int,
+               cache: "WalkCache | None" = None, cached: bool = False) -> list[AxisWalk]:
+    """One walk per tile row (axis 1) or column (axis 2), in order; `cached`: each reuses what the
+    previous one holds (raises NotCacheable when the stage does not allow it)."""
+    walks: list[AxisWalk] = []
+    for rng in ranges:
+        walks.append(axis_walk(graph, stage_ops, stage_output, rng, axis, cache,
+                               walks[-1] if cached and walks else None))
+    return walks
 
 
 class WalkCache:
@@ -133,15 +174,16 @@ class TileRegions:
 
 
 def combine(graph: Graph, stage_ops: list[Op], rows: AxisWalk, cols: AxisWalk, output: Region) -> TileRegions:
-    tensors = {t: (*rows.held[t], *cols.held[t]) for t in rows.held}
+    tensors = {t: (*rows.held[t], *cols.held[t]) for t in rows.held if t in cols.held}
     ops = []
     for op in stage_ops:
-        if op.name not in rows.reads:
-            continue
+        if op.name not in rows.reads or op.name not in cols.reads:
+            continue  # not needed, or wholly cached, in this tile
         pad_value = spec(op.kind).pad_value
         ins = [InputRegion(t, (*r[0], *c[0]), (r[1], c[1], r[2], c[2]), pad_value)
                for t, r, c in zip(activation_inputs(graph, op), rows.reads[op.name], cols.reads[op.name])]
-        ops.append(OpRegion(op.name, tensors[op.outputs[0]], ins))
+        o = op.outputs[0]
+        ops.append(OpRegion(op.name, (*rows.computed[o], *cols.computed[o]), ins))
     return TileRegions(output, ops, tensors)
 
 

@@ -23,11 +23,14 @@ Top-level keys (sizes in bytes, int8 deployment):
   after the stage, in the main arena; with `stream_input` the input's offset is its band buffer's),
   `bands` (with `stream_input`: per tile row, the input rows [y0, y1) the band holds; else null),
   `band_bytes` (the band buffer: the tallest band, full width; null without `stream_input`),
-  `rest_scratch`, and `tiles`: one per tile, row-major:
+  `rest_scratch`, `halo` ("recompute" or "cache", see toolkit.plan.halo), `halo_caches` ({tensor:
+  {`channels`, `rows`: [offset, rows, cols] of its row cache, `cols`: likewise its column cache}},
+  empty unless cached), and `tiles`: one per tile, row-major:
   {`index`: [i, j], `output_region`: [y0, y1, x0, x1] in the stage output, `tensors`:
-  {name: region held}, `ops`: [{`op`, `output_region`, `inputs`: [{`tensor`, `region`,
-  `pad`: [top, left, bottom, right], `pad_value`}]}]} (see toolkit.plan.regions);
-- `search`: the schedules considered, [split, rows, cols, real_peak, paper_peak, macs];
+  {name: region held}, `ops`: [{`op`, `output_region` (what it computes: with cached halos less
+  than its output's held region; an op wholly cached in a tile is absent), `inputs`: [{`tensor`,
+  `region`, `pad`: [top, left, bottom, right], `pad_value`}]}]} (see toolkit.plan.regions);
+- `search`: the schedules considered, [split, rows, cols, real_peak, paper_peak, macs, halo];
 - `stage_limit`: the first op a patch stage cannot contain, {`op`, `reason`} (null when every op
   could be tiled): no patch stage reaches past it.
 """
@@ -77,6 +80,14 @@ class Plan:
                                       [InputRegion(i["tensor"], tuple(i["region"]), tuple(i["pad"]), i["pad_value"])
                                        for i in o["inputs"]]) for o in t["ops"]],
                             {k: tuple(v) for k, v in t["tensors"].items()}) for t in self.patch["tiles"]]
+
+    def caches(self) -> dict:
+        """The patch stage's halo caches as toolkit.plan.halo.CacheShape by tensor; {} when none."""
+        from toolkit.plan.halo import CacheShape
+        if self.patch is None:
+            return {}
+        return {t: CacheShape(c["rows"][1], c["rows"][2], c["cols"][1], c["cols"][2])
+                for t, c in self.patch.get("halo_caches", {}).items()}
 
     def to_json(self, indent: int | None = 1) -> str:
         return json.dumps(asdict(self), indent=indent)

@@ -11,6 +11,9 @@ Arguments:
 - `in_place`, `planner` ("greedy" | "linear"), `align`: planner options.
 - `stream_input`: patch schedules hold one band of input rows instead of the full image
   (see toolkit.plan.patch); default False: the full image is in SRAM.
+- `halo`: "recompute" (default, MCUNetV2) or "cache" the halos neighbouring tiles share
+  (toolkit.plan.halo), or "auto": both are candidates, so a budget buys the fewest MACs that
+  fit and no budget the lowest peak. A stage whose regions do not allow caching keeps recompute.
 """
 from __future__ import annotations
 
@@ -19,8 +22,8 @@ from typing import Callable
 
 from toolkit.ir import Graph, macs
 from toolkit.plan.liveness import Placement, plan_per_layer
-from toolkit.plan.patch import StagePlan, evaluate_stage, paper_op_bytes, split_reason, stage_output
-from toolkit.plan.regions import WalkCache, local_reason, receptive_fields
+from toolkit.plan.patch import HALOS, StagePlan, evaluate_stage, paper_op_bytes, split_reason, stage_output
+from toolkit.plan.regions import NotCacheable, WalkCache, local_reason, receptive_fields
 from toolkit.plan.schema import Plan
 
 AUTO_GRIDS = range(2, 9)
@@ -34,7 +37,8 @@ ACCOUNTING = {
              "image not counted; then the per-layer figure of each op after the stage",
     "stream_input": "if true, the patch stage holds one band of input rows (the host streams the "
                     "image band by band) instead of the full image",
-    "macs": "patch_macs sums every op over every tile, so halo overlap is recomputed",
+    "macs": "patch_macs sums every op over every tile: halo overlap is recomputed, unless the patch "
+            "stage caches its halos (patch.halo), whose caches then count in both peaks",
 }
 
 
@@ -58,6 +62,7 @@ class Candidate:
         if self.stage is None:
             return "per-layer"
         return (f"split after {graph.ops[self.stage.k].name}, {self.stage.grid[0]}x{self.stage.grid[1]} patches"
+                + (", halos cached" if self.stage.halo == "cache" else "")
                 + (", input streamed" if self.stage.stream_input else ""))
 
 
@@ -92,6 +97,7 @@ def _candidates(graph: Graph, split, grid, budget, opts, per_layer: Placement) -
     if budget is not None and split == "auto" and grid in (None, "auto"):
         out.append(Candidate(None, per_layer.peak, max(paper), full_macs))
     grids = _grids(grid)
+    halos = HALOS if opts.get("halo") == "auto" else (opts.get("halo", "recompute"),)
     cache = WalkCache(graph)
     for k in _splits(graph, split):
         _, h, w, _ = graph.tensors[stage_output(graph, k)].shape
@@ -100,8 +106,13 @@ def _candidates(graph: Graph, split, grid, budget, opts, per_layer: Placement) -
         for g in grids:
             if g[0] > h or g[1] > w:
                 continue
-            st = evaluate_stage(graph, k, g, cache=cache, **opts)
-            out.append(Candidate(st, st.peak, max(max(st.paper_stage), rest_paper), sum(st.stage_macs) + rest_macs))
+            for halo in halos:
+                try:
+                    st = evaluate_stage(graph, k, g, cache=cache, **dict(opts, halo=halo))
+                except NotCacheable:
+                    continue
+                out.append(Candidate(st, st.peak, max(max(st.paper_stage), rest_paper),
+                                     sum(st.stage_macs) + rest_macs))
     if not out:
         raise ValueError(f"no patch schedule possible for split={split!r}, grid={grid!r}")
     return out
@@ -119,13 +130,15 @@ def _choose(graph: Graph, cands: list[Candidate], budget: int | None) -> Candida
 
 def plan_graph(graph: Graph, budget_bytes: int | None = None, split: str | None = None,
                grid: int | tuple[int, int] | str | None = None, *, in_place: bool = True,
-               planner: str = "greedy", align: int = 4, stream_input: bool = False,
+               planner: str = "greedy", align: int = 4, stream_input: bool = False, halo: str = "recompute",
                arena_of: Callable[[Plan], int] | None = None) -> Plan:
     """`arena_of`: what a Plan really costs in the firmware (codegen's firmware_arena: the plan plus
     anything the executor adds); with a budget, the search then checks that figure, not the plan's."""
     opts = dict(in_place=in_place, planner=planner, align=align)
     per_layer = plan_per_layer(graph, **opts)
-    cands = _candidates(graph, split, grid, budget_bytes, dict(opts, stream_input=stream_input), per_layer)
+    if halo not in (*HALOS, "auto"):
+        raise ValueError(f"halo must be one of {(*HALOS, 'auto')}, not {halo!r}")
+    cands = _candidates(graph, split, grid, budget_bytes, dict(opts, stream_input=stream_input, halo=halo), per_layer)
     if budget_bytes is not None and arena_of is not None:
         return _choose_by_arena(graph, cands, per_layer, budget_bytes, opts, arena_of)
     chosen = _choose(graph, cands, budget_bytes)
@@ -209,18 +222,33 @@ def _patch_section(graph: Graph, st: StagePlan) -> dict:
             "tensor_bytes": {t: st.tile_bytes[t] for t in local},
             "scratch": {k: [base + o, s] for k, (o, s) in st.patch.scratch_offsets().items()},
             "full_tensor_offsets": full,
-            "bands": [list(r.held[img]) for r in st.rows] if st.stream_input else None,
-            "band_bytes": (max(r.held[img][1] - r.held[img][0] for r in st.rows) * graph.tensors[img].shape[2]
+            # a tile row that needs no new input rows (cached halos) has an empty band
+            "bands": [list(r.held.get(img, (0, 0))) for r in st.rows] if st.stream_input else None,
+            "band_bytes": (max(r.held[img][1] - r.held[img][0] for r in st.rows if img in r.held)
+                           * graph.tensors[img].shape[2]
                            * graph.tensors[img].shape[3]) if st.stream_input else None,
             "rest_scratch": {k: [o, s] for k, (o, s) in st.whole.scratch_offsets().items()},
+            "halo": st.halo, "halo_caches": _halo_caches(graph, st, base),
             "tiles": tiles}
+
+
+def _halo_caches(graph: Graph, st: StagePlan, base: int) -> dict[str, dict]:
+    """Per cached tensor: its row cache and column cache [offset, rows, cols] (pixels of `channels`
+    bytes; rows x cols 0: none), offsets absolute in the arena."""
+    offset = {b.label: base + st.patch.offset_of_buffer(i) for i, b in enumerate(st.patch.buffers) if b.label}
+    out = {}
+    for t, c in st.caches.items():
+        at = offset[f"halo:{t}"]
+        out[t] = {"channels": graph.tensors[t].shape[3], "rows": [at, c.rows, c.width],
+                  "cols": [at + c.rows * c.width * graph.tensors[t].shape[3], c.col_rows, c.cols]}
+    return out
 
 
 def _build_plan(graph: Graph, chosen: Candidate, per_layer: Placement, budget, opts, cands) -> Plan:
     st = chosen.stage
     rows = _layer_rows(graph, per_layer, st)
     search = [[graph.ops[c.stage.k].name if c.stage else None, *(c.stage.grid if c.stage else (None, None)),
-               c.peak, c.paper_peak, c.macs] for c in cands]
+               c.peak, c.paper_peak, c.macs, c.stage.halo if c.stage else None] for c in cands]
     return Plan(
         model=graph.name, budget_bytes=budget,
         split=graph.ops[st.k].name if st else None, grid=list(st.grid) if st else None,

@@ -12,6 +12,11 @@
  * op's output would overwrite before reading it is first copied to the staging area.
  * Then ops[stage->n_ops ..] run layer by layer on the arena.
  *
+ * Cached halos (plan patch.halo "cache"): an op computes only the part of its output that the
+ * previous tiles do not hold; its copies then fill the rest of the output's tile buffer from the
+ * tensor's row and column caches and save what the next tiles share (toolkit/plan/halo.py). A
+ * wholly cached output (run = 0) still gets its copies.
+ *
  * Streamed input (plan stream_input): the patch stage holds one band of the input's rows at a
  * time, full width, in a band buffer at the input's arena offset. Before the first tile of each
  * tile row the executor asks hooks->rows for that row's band (halo rows again), and the tiles read
@@ -85,10 +90,21 @@ typedef struct {
     int16_t y0, x0, h, w;
 } eng_write;
 
+/* A rectangle copied after a stage op runs: `h` rows of `row_bytes`, rows `src_row` / `dst_row`
+ * bytes apart (cached halos: between a tensor's tile buffer and its row and column caches). */
 typedef struct {
-    int8_t run;                   /* 0: this op's output is not needed by the tile */
+    int32_t src, dst;             /* arena offsets of the first rows */
+    int32_t src_row, dst_row;
+    int16_t h;
+    int32_t row_bytes;
+} eng_copy;
+
+typedef struct {
+    int8_t run;                   /* 0: this op's output is not needed by the tile, or wholly cached */
     const eng_read *reads;        /* one per input */
     eng_write write;
+    int16_t n_copies;             /* cached halos: fills of the output's tile buffer from its caches, */
+    const eng_copy *copies;       /* then saves into them for the next tiles, in this order */
 } eng_tile_op;
 
 typedef struct {
