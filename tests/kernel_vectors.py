@@ -226,7 +226,8 @@ def cases_from_graph(g: Graph, inputs: dict[str, np.ndarray]) -> list[Case]:
 
 def tile_cases(g: Graph, values: dict[str, np.ndarray], max_cases: int = 40) -> list[Case]:
     """Patch tiles of a graph's conv/depthwise/maxpool layers, as patch execution runs them: a
-    top-left and a bottom-right tile each, padding kept only on the image sides the tile touches.
+    top-left and a bottom-right quarter and a one-column tile each, padding kept only on the
+    image sides the tile touches.
     `values` holds every tensor of a golden run (run_graph(..., keep=True)); each tile's expected
     output is checked to equal the slice of the full layer before it becomes a case."""
     cases = []
@@ -241,8 +242,10 @@ def tile_cases(g: Graph, values: dict[str, np.ndarray], max_cases: int = 40) -> 
         ho, wo = g.tensors[op.outputs[0]].shape[1:3]
         if ho < 4 or wo < 4:
             continue
-        for y0, x0 in ((0, 0), (ho // 2, wo // 2)):
-            th, tw = ho - y0 if y0 else ho // 2, wo - x0 if x0 else wo // 2
+        # top-left and bottom-right quarters, and the last column's bottom two pixels: with cached
+        # halos a tile computes as little as one output column, its input narrower than the kernel
+        for y0, x0, th, tw in ((0, 0, ho // 2, wo // 2), (ho // 2, wo // 2, ho - ho // 2, wo - wo // 2),
+                               (ho - 2, wo - 1, 2, 1)):
             iy0, ix0 = y0 * sh - t, x0 * sw - l
             iy1, ix1 = iy0 + (th - 1) * sh + (kh - 1) * dh + 1, ix0 + (tw - 1) * sw + (kw - 1) * dw + 1
             pads = (max(0, -iy0), max(0, -ix0), max(0, iy1 - x.shape[1]), max(0, ix1 - x.shape[2]))

@@ -2,8 +2,8 @@
 host env, equals the golden interpreter element by element, for every sample model and for
 per-layer and patch schedules (several splits and grids, and the planner's choice), on a subset
 of the test images (all of them with `-m nightly`, see engine_cases.CI_IMAGES). The same under
-ASan + UBSan (env host_engine_asan) for per-layer and one patch schedule, with fewer images
-(ASAN_IMAGES; any finding aborts the program)."""
+ASan + UBSan (env host_engine_asan; env host_engine_dsp with the boards' DSP kernels) for per-layer
+and a few patch schedules, with fewer images (ASAN_IMAGES; any finding aborts the program)."""
 from __future__ import annotations
 
 import pytest
@@ -47,10 +47,12 @@ def test_engine_matches_golden(case, tmp_path):
         assert 0.95 * run.stats["arena_size"] <= run.stats["arena_high_water"] <= run.stats["arena_size"], label
 
 
+@pytest.mark.parametrize("env", ["host_engine_asan", "host_engine_dsp"])
 @pytest.mark.parametrize("name", SAMPLE_NAMES)
-def test_engine_under_sanitizers(name, tmp_path):
+def test_engine_under_sanitizers(name, env, tmp_path):
+    """Reference kernels, and the Cortex-M7 DSP kernels (ACLE shim) the boards run."""
     path, g, inputs = load_case(name, ASAN_IMAGES[name])
     ref = golden.run_graph(g, inputs)
     for label, plan in schedules(g, few=True):
-        run = run_engine(tmp_path / label, path, g, plan, inputs, "host_engine_asan")
+        run = run_engine(tmp_path / label, path, g, plan, inputs, env)
         assert_same(g, label, run.outputs, ref)

@@ -1,6 +1,6 @@
-"""Streamed input on the emulated NUCLEO-F746ZG (QEMU mps2-an500), over the real serial byte stream:
-the firmware holds one band of the input's rows at a time and asks the host for each band (NEED)
-during INFER. The outputs equal the golden interpreter element by element, the arena's measured
+"""Streamed input and cached halos on the emulated NUCLEO-F746ZG (QEMU mps2-an500), over the real
+serial byte stream: the firmware holds one band of the input's rows at a time and asks the host for
+each band (NEED) during INFER, and its tiles compute every pixel once (halos cached). The outputs equal the golden interpreter element by element, the arena's measured
 high-water mark is the plan's, and a host that does something else while the board waits for rows
 gets a clear refusal and a board that still serves."""
 from __future__ import annotations
@@ -30,11 +30,11 @@ def case():
 
 @pytest.fixture(scope="module")
 def firmware(case, tmp_path_factory):
-    """BlazeFace at 8x8 patches with its input streamed, built for the emulated F746."""
+    """BlazeFace at 8x8 patches with its input streamed and its halos cached, built for the emulated F746."""
     if qemu_binary() is None:
         pytest.skip("qemu-system-arm not installed")
     path, g, q, ref = case
-    plan = plan_graph(g, split="auto", grid=GRID, stream_input=True)
+    plan = plan_graph(g, split="auto", grid=GRID, stream_input=True, halo="cache")
     work = tmp_path_factory.mktemp("fw")
     generate(g, plan, work / "gen", path)
     target = get_target("nucleo-f746zg", emulate=True)
@@ -62,8 +62,10 @@ def run_image(client, firmware, i):
 
 def test_streamed_inference_is_bit_exact_and_holds_one_band(board, firmware):
     _, _, g, _, _, plan = firmware
+    assert plan.patch["halo_caches"] and plan.patch_macs == plan.macs   # no halo recomputed
     info = board.info()
     bands = plan.patch["bands"]
+    needed = sum(y1 > y0 for y0, y1 in bands)   # a tile row needing no new input rows asks for none
     _, h, w, c = g.tensors[g.inputs[0]].shape
     tallest = max(y1 - y0 for y0, y1 in bands)
     assert info["stream_bands"] == GRID == len(bands) and info["band_bytes"] == tallest * w * c
@@ -74,12 +76,12 @@ def test_streamed_inference_is_bit_exact_and_holds_one_band(board, firmware):
         sent = board.band_bytes_sent - before
         # every band once, halo rows again: more than the image, exactly the bands' rows
         assert sent == sum(y1 - y0 for y0, y1 in bands) * w * c > len(image)
-    assert board.bands_sent == IMAGES * GRID
+    assert 0 < needed <= GRID and board.bands_sent == IMAGES * needed
     stats = board.stats()
     # the planner's arena (band buffer included) is what the board wrote, within 5%
     assert 0.95 * plan.arena_bytes <= stats["arena_high_water_bytes"] <= firmware_arena(g, plan)
     # and less than the same schedule with the image whole in SRAM plans
-    assert stats["arena_high_water_bytes"] < plan_graph(g, split=plan.split, grid=GRID).arena_bytes
+    assert stats["arena_high_water_bytes"] < plan_graph(g, split=plan.split, grid=GRID, halo="cache").arena_bytes
 
 
 def test_load_of_a_streamed_input_outside_infer_is_refused(board, firmware):
@@ -104,7 +106,8 @@ def test_another_command_while_the_board_waits_for_rows_ends_the_inference(board
 
 def test_deploy_streams_when_it_lowers_the_arena(case):
     """toolkit deploy's planning (make_plan) under the F746's budget: auto streams BlazeFace's input
-    (same MACs, smaller arena), never keeps the image whole, always insists."""
+    (same MACs, smaller arena), never keeps the image whole, always insists; halos are cached (no
+    MAC over per layer) unless recompute is asked for."""
     from toolkit.boards import get_board
     g = case[1]
     budget = get_board("nucleo-f746zg").budget_bytes
@@ -112,12 +115,15 @@ def test_deploy_streams_when_it_lowers_the_arena(case):
     assert auto.stream_input and not never.stream_input
     assert auto.patch_macs <= never.patch_macs and firmware_arena(g, auto) < firmware_arena(g, never)
     assert make_plan(g, "auto", 4, None, "always").stream_input
+    assert auto.patch["halo"] == "cache" and auto.patch_macs == auto.macs
+    recompute = make_plan(g, None, None, budget, halo="recompute")
+    assert recompute.patch["halo"] == "recompute" and recompute.patch_macs > auto.patch_macs
 
 
 def test_a_budget_nothing_fits_names_the_smallest_peak_of_every_variant(case):
     """The refusal names the smallest arena any variant reaches (here: streamed), not the last tried."""
     from toolkit.errors import ToolkitError
     g = case[1]
-    smallest = plan_graph(g, split="auto", stream_input=True).arena_bytes
+    smallest = plan_graph(g, split="auto", stream_input=True, halo="auto").arena_bytes
     with pytest.raises(ToolkitError, match=rf"smallest achievable real peak is {smallest} B \(.*input streamed\)"):
         make_plan(g, None, None, smallest - 1000)

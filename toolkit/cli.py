@@ -17,7 +17,7 @@ from . import zoo
 from .boards import all_boards, get_board
 from .deploy import deploy
 from .errors import ToolkitError
-from .firmware import STREAM_CHOICES
+from .firmware import HALO_CHOICES, STREAM_CHOICES
 from .importer import load_graph
 from .ir import macs
 from .modelarg import LAYOUTS, nchw_input, parse_grid, pin_input_shape, preprocess_for, resolve_model
@@ -199,8 +199,11 @@ def inspect(model):
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="write plan.json")
 @click.option("--plot", "plot_path", type=click.Path(path_type=Path), help="draw per-layer vs patch memory (PNG)")
 @click.option("--stream-input", is_flag=True, help="stream the input image band by band (what toolkit deploy --stream-input always runs)")
+@click.option("--halo", type=click.Choice(HALO_CHOICES), default="recompute", show_default=True,
+              help="tiles recompute the halos they share (MCUNetV2), cache them (no recompute, caches in "
+                   "the arena), or auto: both are candidates")
 @input_options
-def plan(model, board, sram, split, patches, json_path, plot_path, stream_input):
+def plan(model, board, sram, split, patches, json_path, plot_path, stream_input, halo):
     """Plan MODEL's memory: per-layer arena, or MCUNetV2 patch-based stage under a SRAM budget."""
     if board and sram:
         raise ToolkitError("give either --board or --sram, not both")
@@ -212,7 +215,7 @@ def plan(model, board, sram, split, patches, json_path, plot_path, stream_input)
     g = load_graph(model_path)
     g.name = sample.name if sample else g.name
     try:
-        result = plan_graph(g, budget_bytes=budget, split=split, grid=grid, stream_input=stream_input)
+        result = plan_graph(g, budget_bytes=budget, split=split, grid=grid, stream_input=stream_input, halo=halo)
     except BudgetError as exc:
         raise ToolkitError(str(exc)) from None
     except ValueError as exc:
@@ -303,9 +306,12 @@ def samples():
 @click.option("--stream-input", "stream", type=click.Choice(STREAM_CHOICES), default="auto", show_default=True,
               help="send the input image band by band as the patch stage needs it (auto: when that lowers "
                    "the firmware arena or lets fewer MACs fit)")
+@click.option("--halo", type=click.Choice(HALO_CHOICES), default="auto", show_default=True,
+              help="patch tiles recompute the halos they share or cache them (no recompute; the caches take "
+                   "arena); auto: the fewest MACs that fit the budget")
 @input_options
 def deploy_cmd(board, emulate, model, images, calibration, split, patches, budget, limit, method, mean, std, bgr,
-               resize, probe_id, pack, pyocd_target, build_dir, report_path, stream):
+               resize, probe_id, pack, pyocd_target, build_dir, report_path, stream, halo):
     """Quantize, plan under BOARD's SRAM, generate C, build, boot, run every image over serial,
     check the outputs against the golden interpreter and report.
 
@@ -315,7 +321,7 @@ def deploy_cmd(board, emulate, model, images, calibration, split, patches, budge
                  calibration, limit, show_progress=True, log=lambda m: console.print(f"[dim]{m}[/dim]"),
                  preprocess={"mean": mean, "std": std, "bgr": bgr, "resize": resize},
                  probe={k: v for k, v in (("unique_id", probe_id), ("pack", pack), ("target_name", pyocd_target)) if v}
-                 if not emulate else None, method=method, stream=stream)
+                 if not emulate else None, method=method, stream=stream, halo=halo)
     print_deploy_summary(rep)
     if report_path:
         console.print(f"report: {report_path}")

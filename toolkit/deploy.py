@@ -16,7 +16,7 @@ from .errors import ToolkitError
 from .firmware import build_firmware, check_firmware, load_images, prepare_model
 from .ir import Graph
 from .modelarg import resolve_model
-from .plan import Plan, input_summary
+from .plan import Plan, halo_cache_bytes, input_summary
 from .report import PLAN_SUMMARY_KEYS, DeployReport, golden_agreement, save_outputs
 from .targets import Target, get_target
 
@@ -27,6 +27,8 @@ def plan_summary(g: Graph, plan: Plan, info: dict) -> dict:
     summary["firmware_arena_bytes"] = info["arena_bytes"]
     summary["input"] = input_summary(plan)
     summary["bands"] = plan.patch["bands"] if plan.stream_input else None
+    summary["halo"] = plan.patch["halo"] if plan.patch else None
+    summary["halo_cache_bytes"] = halo_cache_bytes(plan)
     return summary
 
 
@@ -87,11 +89,13 @@ def deploy(model: str, board: str = "host", emulate: bool = False, images: Path 
            split: str | None = None, grid=None, budget: int | None = None, report: Path | None = None,
            build_dir: Path | None = None, calibration: Path | None = None, limit: int | None = None,
            show_progress: bool = False, log=lambda msg: None, preprocess: dict | None = None,
-           probe: dict | None = None, method: str = "minmax", stream: str = "auto") -> DeployReport:
+           probe: dict | None = None, method: str = "minmax", stream: str = "auto",
+           halo: str = "auto") -> DeployReport:
     """The whole pipeline on one target; returns the report (also written to `report` when given).
     `preprocess`: mean, std, bgr, resize overrides (toolkit.modelarg.preprocess_for); `probe`:
     unique_id, pack, target_name for a board behind a pyOCD probe; `method`: calibration of a float model
-    (toolkit.quantize.METHODS); `stream`: streamed input, auto/always/never (toolkit.firmware.make_plan)."""
+    (toolkit.quantize.METHODS); `stream`: streamed input, auto/always/never; `halo`: auto/recompute/cache
+    (toolkit.firmware.make_plan)."""
     target = get_target(board, emulate)
     for key, value in (probe or {}).items():
         setattr(target, key, value)
@@ -107,7 +111,7 @@ def deploy(model: str, board: str = "host", emulate: bool = False, images: Path 
     iset = load_images(Path(img_dir), m.preprocess, limit)  # before building: a bad folder fails fast
     float_inputs = {m.input_name: iset.inputs}
     q = m.quantize(iset.inputs)
-    fw = build_firmware(target, m, build_root, split, grid, budget, log, stream)
+    fw = build_firmware(target, m, build_root, split, grid, budget, log, stream, halo)
     plan, sizes, qpath, name = fw.plan, fw.sizes, m.qpath, m.name
 
     ref = golden.run_graph(g, q)

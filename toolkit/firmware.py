@@ -122,11 +122,14 @@ def check_flash(g: Graph, board: Board) -> None:
 
 
 STREAM_CHOICES = ("auto", "always", "never")
+HALO_CHOICES = ("auto", "recompute", "cache")
 
 
-def make_plan(g: Graph, split: str | None, grid, budget: int | None, stream: str = "auto") -> Plan:
+def make_plan(g: Graph, split: str | None, grid, budget: int | None, stream: str = "auto",
+              halo: str = "auto") -> Plan:
     """The planner's schedule, with or without in-place ops, with or without streamed input
-    (`stream`: auto, always, never). Without a budget: the smallest firmware arena (plan + staging),
+    (`stream`: auto, always, never), with halos recomputed or cached (`halo`: auto, recompute,
+    cache; auto: both are candidates, so under a budget cached halos win when they fit). Without a budget: the smallest firmware arena (plan + staging),
     then the fewest MACs; under a budget: the fewest MACs whose firmware arena fits, then the
     smallest arena. So `auto` streams the input when that lowers the arena of the same schedule,
     or lets a schedule with fewer MACs fit; ties keep the image in SRAM (no halo rows sent twice).
@@ -139,7 +142,8 @@ def make_plan(g: Graph, split: str | None, grid, budget: int | None, stream: str
         for in_place in (True, False):
             try:
                 plans.append(plan_graph(g, budget_bytes=budget, split=split, grid=grid, in_place=in_place,
-                                        stream_input=stream_input, arena_of=lambda p: firmware_arena(g, p)))
+                                        stream_input=stream_input, halo=halo,
+                                        arena_of=lambda p: firmware_arena(g, p)))
             except BudgetError as exc:  # the message names the smallest peak over every variant
                 error = exc if error is None or exc.best_peak < error.best_peak else error
             except ValueError as exc:  # a split or grid the graph does not have
@@ -160,12 +164,12 @@ def make_plan(g: Graph, split: str | None, grid, budget: int | None, stream: str
 
 def build_firmware(target: Target, m: Int8Model, work: Path, split: str | None = None, grid=None,
                    budget: int | None = None, log: Callable[[str], None] = lambda msg: None,
-                   stream: str = "auto") -> Firmware:
+                   stream: str = "auto", halo: str = "auto") -> Firmware:
     """Plan under the budget (default: the board's), generate C into `work`/gen, build `work`/pio."""
     b = target.board
     check_flash(m.g, b)
     budget = budget if budget is not None else b.budget_bytes
-    plan = make_plan(m.g, split, grid, budget, stream)
+    plan = make_plan(m.g, split, grid, budget, stream, halo)
     plan.save(work / "plan.json")
     log(f"plan: {'split after ' + plan.split if plan.split else 'per layer'}"
         f"{' %dx%d patches' % tuple(plan.grid) if plan.grid else ''}, {input_summary(plan)}, firmware arena "

@@ -21,6 +21,24 @@ def input_summary(plan: Plan) -> str:
     return f"input streamed in {len(plan.patch['bands'])} bands of at most {_tallest_band(plan)} rows"
 
 
+def halo_cache_bytes(plan: Plan) -> int | None:
+    """The halo caches' bytes in the arena; None unless the patch stage caches its halos."""
+    if not plan.patch or plan.patch.get("halo") != "cache":
+        return None
+    return sum(r.get("halo_cache_bytes") or 0 for r in plan.layers)
+
+
+def _halo_line(plan: Plan) -> str:
+    if not plan.patch:
+        return ""
+    extra = f"+{100 * (plan.patch_macs / plan.macs - 1):.1f}% MACs"
+    if plan.patch.get("halo") != "cache":
+        return f"halos: recomputed by every tile ({extra})"
+    caches = plan.patch["halo_caches"]
+    return (f"halos: cached ({extra}), {len(caches)} tensors keep row/column caches, "
+            f"{halo_cache_bytes(plan)} B in the patch arena (column 'cache kB')")
+
+
 def _input_line(plan: Plan) -> str:
     if not plan.stream_input:
         return "input: whole in SRAM during the patch stage" if plan.split else "input: whole in SRAM"
@@ -43,11 +61,12 @@ def format_plan(plan: Plan) -> str:
                                                 if plan.patch_macs else ""),
              f"arena: {plan.arena_bytes} B" + (f" (budget {plan.budget_bytes} B)" if plan.budget_bytes else ""),
              _input_line(plan),
+             *([_halo_line(plan)] if plan.patch else []),
              *([f"a patch stage ends before {plan.stage_limit['op']} at the latest: {plan.stage_limit['reason']}"]
                if plan.stage_limit else []),
              ""]
     head = (f"{'#':>3} {'layer':<16} {'kind':<9} {'shape':<16} {'MACs':>11} {'layer kB':>9} "
-            f"{'patch kB':>9} {'paperL kB':>9} {'paperP kB':>9} {'out@':>8} {'RF':>4}")
+            f"{'patch kB':>9} {'paperL kB':>9} {'paperP kB':>9} {'cache kB':>9} {'out@':>8} {'RF':>4}")
     lines += [head, "-" * len(head)]
     for i, r in enumerate(plan.layers):
         offs = r["patch_offsets"] or r["offsets"]
@@ -55,10 +74,12 @@ def format_plan(plan: Plan) -> str:
         mark = "*" if r["in_stage"] else " "
         lines.append(f"{i:>3}{mark}{r['name'][:16]:<16} {r['kind']:<9} {'x'.join(map(str, r['output_shape'][1:])):<16} "
                      f"{r['macs']:>11,} {_kb(r['per_layer_bytes']):>9} {_kb(r['patch_bytes']):>9} "
-                     f"{_kb(r['paper_per_layer_bytes']):>9} {_kb(r['paper_patch_bytes']):>9} {out_at!s:>8} "
+                     f"{_kb(r['paper_per_layer_bytes']):>9} {_kb(r['paper_patch_bytes']):>9} "
+                     f"{_kb(r.get('halo_cache_bytes')):>9} {out_at!s:>8} "
                      f"{r['receptive_field'] if r['receptive_field'] is not None else '-':>4}")
     if plan.split:
-        lines.append("* = patch stage (bytes: worst tile; out@ = offset in the main arena)")
+        lines.append("* = patch stage (bytes: worst tile; out@ = offset in the main arena; cache kB: the "
+                     "output's halo caches, alive through the stage)")
     return "\n".join(lines)
 
 
@@ -75,11 +96,16 @@ def plot_plan(plan: Plan, path: str | Path) -> Path:
             label="per-layer (paper)")
     if plan.split:
         ax.bar(x, [r["patch_bytes"] / 1024 for r in plan.layers], color="#5a8fd0", width=0.5,
-               label=f"patch-based {plan.grid[0]}x{plan.grid[1]} (real)")
+               label=f"patch-based {plan.grid[0]}x{plan.grid[1]} (real)"
+                     + (", halos cached" if plan.patch.get("halo") == "cache" else ""))
         ax.plot(x, [r["paper_patch_bytes"] / 1024 for r in plan.layers], color="#1a3f80", lw=1,
                 label="patch-based (paper)")
         k = sum(r["in_stage"] for r in plan.layers)
         ax.axvspan(-0.5, k - 0.5, color="#5a8fd0", alpha=0.08, label="patch stage")
+        if plan.patch.get("halo") == "cache":
+            ax.bar(range(k), [halo_cache_bytes(plan) / 1024] * k, color="#d08a2a", width=0.25,
+                   label=f"halo caches ({len(plan.patch['halo_caches'])} tensors, part of the patch bars, "
+                         "alive through the stage)")
         if plan.stream_input:
             ax.bar(range(k), [plan.patch["band_bytes"] / 1024] * k, color="#2a8a4a", width=0.25,
                    label=f"input band buffer ({len(plan.patch['bands'])} bands, streamed)")

@@ -12,7 +12,8 @@ Top-level keys (sizes in bytes, int8 deployment):
 - `accounting`: one-line statements of what each figure counts;
 - `layers`: one row per op (see `toolkit.plan.search._layer_rows`): name, kind, output_shape,
   macs, patch_macs, per_layer_bytes, patch_bytes, paper_per_layer_bytes, paper_patch_bytes,
-  in_stage, receptive_field, offsets {inputs, outputs} in the per-layer arena,
+  in_stage, receptive_field, halo_cache_bytes (its output's halo caches, or null),
+  offsets {inputs, outputs} in the per-layer arena,
   patch_offsets {inputs, outputs} in the chosen patch schedule (null when per-layer only);
 - `tensor_offsets`, `scratch` ({op: [offset, bytes]}): the per-layer arena;
 - `patch` (null when per-layer only): `stage_ops`, `stage_inputs`, `stage_output`,

@@ -190,12 +190,15 @@ def _layer_rows(graph: Graph, per_layer: Placement, st: StagePlan | None) -> lis
                "paper_per_layer_bytes": paper_op_bytes(graph, op),
                "receptive_field": rf.get(op.outputs[0]), "offsets": _io_offsets(op, offsets),
                "in_stage": False, "patch_macs": None, "patch_bytes": None, "paper_patch_bytes": None,
-               "patch_offsets": None}
+               "patch_offsets": None, "halo_cache_bytes": None}
         if st is not None:
             row["patch_offsets"] = _io_offsets(op, both)
             if i <= st.k:
                 row.update(in_stage=True, patch_macs=st.stage_macs[i], patch_bytes=fixed + patch_live[i],
                            paper_patch_bytes=st.paper_stage[i])
+                if op.outputs[0] in st.caches:
+                    c = st.caches[op.outputs[0]]
+                    row["halo_cache_bytes"] = c.pixels() * graph.tensors[op.outputs[0]].shape[3]
             else:
                 row.update(patch_macs=row["macs"], patch_bytes=whole_live[i - st.k],
                            paper_patch_bytes=row["paper_per_layer_bytes"])

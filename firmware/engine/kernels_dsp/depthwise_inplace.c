@@ -120,7 +120,10 @@ eng_status eng_depthwise_inplace_s8(const eng_ctx *ctx, const eng_conv_params *p
             }
             /* a 32-bit load reads one byte past the three taps: the last column where that byte
              * is past the row (and maybe the plane) goes the checked way */
-            const int32_t ox_c = (ox_b - 1) * p->stride_w - p->pads.left + 3 >= wi ? ox_b - 1 : ox_b;
+            int32_t ox_c = (ox_b - 1) * p->stride_w - p->pads.left + 3 >= wi ? ox_b - 1 : ox_b;
+            if (ox_c < ox_a) {
+                ox_c = ox_a; /* no interior column (a tile narrower than the kernel) */
+            }
             row3x3(plane + y0 * wi, wi, p->stride_w, ox_a, ox_c, ox_a * p->stride_w - p->pads.left, w02, w1, init,
                    mult, zp, lo, top, out, ch);
             for (int32_t ox = ox_c; ox < output->w; ox++) {
