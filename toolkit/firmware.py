@@ -71,7 +71,10 @@ class Firmware:
 
     @property
     def schedule(self) -> str:
-        return f"split {self.plan.split} {self.plan.grid[0]}x{self.plan.grid[1]}" if self.plan.grid else "per layer"
+        if not self.plan.grid:
+            return "per layer"
+        cached = ", halos cached" if self.plan.patch.get("halo") == "cache" else ""
+        return f"split {self.plan.split} {self.plan.grid[0]}x{self.plan.grid[1]}{cached}"
 
 
 def int8_model(path: Path, sample, calibration: Path | None, out: Path, limit: int | None,
@@ -129,7 +132,8 @@ def make_plan(g: Graph, split: str | None, grid, budget: int | None, stream: str
               halo: str = "auto") -> Plan:
     """The planner's schedule, with or without in-place ops, with or without streamed input
     (`stream`: auto, always, never), with halos recomputed or cached (`halo`: auto, recompute,
-    cache; auto: both are candidates, so under a budget cached halos win when they fit). Without a budget: the smallest firmware arena (plan + staging),
+    cache; auto: both are candidates, so under a budget cached halos win when they fit). Under a
+    budget, equal MACs go to the fewest tiles (faster), then the smallest arena. Without a budget: the smallest firmware arena (plan + staging),
     then the fewest MACs; under a budget: the fewest MACs whose firmware arena fits, then the
     smallest arena. So `auto` streams the input when that lowers the arena of the same schedule,
     or lets a schedule with fewer MACs fit; ties keep the image in SRAM (no halo rows sent twice).
@@ -151,9 +155,9 @@ def make_plan(g: Graph, split: str | None, grid, budget: int | None, stream: str
     if not plans:
         raise ToolkitError(str(error))
 
-    def cost(p: Plan) -> tuple[int, int]:
-        macs = p.patch_macs if p.patch else p.macs
-        return (macs, firmware_arena(g, p)) if budget is not None else (firmware_arena(g, p), macs)
+    def cost(p: Plan) -> tuple[int, ...]:
+        macs, tiles = (p.patch_macs, p.grid[0] * p.grid[1]) if p.patch else (p.macs, 1)
+        return (macs, tiles, firmware_arena(g, p)) if budget is not None else (firmware_arena(g, p), macs)
     plan = min(plans, key=cost)
     if stream == "always" and not plan.stream_input:
         raise ToolkitError("--stream-input always needs a patch stage, and this schedule is per layer: "
