@@ -1,0 +1,100 @@
+"""Cached halos in the planner: every pixel of a stage tensor is computed once, each tile's held
+region is exactly its computed part plus what its copies fill from the caches, the caches are
+counted in the plan's arena, and `toolkit plan` shows them. (Bit-exactness against the golden
+interpreter: tests/test_golden_plan.py and tests/test_engine.py, cache_* schedules.)"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from toolkit.cli import cli
+from toolkit.plan import plan_graph
+from toolkit.plan.halo import tile_copies
+from toolkit.plan.synthetic import mobilenet_v2
+
+CASES = [(224, "auto", (4, 4)), (224, "auto", (7, 7)), (96, "auto", (3, 5)), (96, "auto", (8, 8))]
+
+
+@pytest.fixture(scope="module", params=CASES, ids=lambda c: f"mnv2_{c[0]}_{c[2][0]}x{c[2][1]}")
+def plans(request):
+    res, split, grid = request.param
+    g = mobilenet_v2(res)
+    cached = plan_graph(g, split=split, grid=grid, halo="cache")
+    return g, cached, plan_graph(g, split=cached.split, grid=grid)
+
+
+def test_every_stage_pixel_is_computed_once(plans):
+    g, cached, recomputed = plans
+    assert cached.patch_macs == cached.macs < recomputed.patch_macs
+    area = {}
+    for tile in cached.tiles():
+        for o in tile.ops:
+            y0, y1, x0, x1 = o.output
+            area.setdefault(o.op, np.zeros(g.tensors[g.op(o.op).outputs[0]].shape[1:3], np.int32))[y0:y1, x0:x1] += 1
+    for op, counts in area.items():
+        assert counts.max() == 1, f"{op}: a pixel computed {counts.max()} times"
+
+
+def test_held_regions_are_computed_part_plus_copies(plans):
+    g, plan, _ = plans
+    tiles, caches, grid = plan.tiles(), plan.caches(), tuple(plan.grid)
+    assert caches and set(caches) == set(plan.patch["halo_caches"])
+    producer = {g.op(n).outputs[0]: n for n in plan.patch["stage_ops"]}
+    for n, tile in enumerate(tiles):
+        computed = {o.op: o.output for o in tile.ops}
+        for t, copies in tile_copies(tiles, grid, n, caches).items():
+            y0, y1, x0, x1 = tile.tensors[t]
+            filled = np.zeros((y1 - y0, x1 - x0), np.int32)
+            if producer[t] in computed:
+                cy0, cy1, cx0, cx1 = computed[producer[t]]
+                filled[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0] += 1
+            for c in copies:
+                if c.dst == "tile":
+                    filled[c.dst_at[0]:c.dst_at[0] + c.h, c.dst_at[1]:c.dst_at[1] + c.w] += 1
+                else:   # a save reads only what the tile holds, into a cache of the planned shape
+                    assert c.src_at[0] + c.h <= y1 - y0 and c.src_at[1] + c.w <= x1 - x0
+                    shape = caches[t]
+                    rows, width = (shape.rows, shape.width) if c.dst == "rows" else (shape.col_rows, shape.cols)
+                    assert c.dst_at[0] + c.h <= rows and c.dst_at[1] + c.w <= width, (t, n, c)
+            assert (filled == 1).all(), f"tile {n}, {t}: held pixels filled {sorted(set(filled.ravel()))} times"
+
+
+def test_caches_are_counted_in_the_arena(plans):
+    g, plan, _ = plans
+    patch = plan.patch
+    base, top = patch["arena_offset"], patch["arena_offset"] + patch["arena_bytes"]
+    spans = []
+    for t, c in patch["halo_caches"].items():
+        for at, rows, cols in (c["rows"], c["cols"]):
+            if rows * cols:
+                spans.append((at, at + rows * cols * c["channels"]))
+    assert spans and all(base <= a < b <= top for a, b in spans)   # inside the planned patch arena
+    spans.sort()
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))      # and apart
+    total = sum(b - a for a, b in spans)
+    assert sum(r["halo_cache_bytes"] or 0 for r in plan.layers) == total
+
+
+def test_budget_search_buys_fewest_macs_with_caches():
+    """Under a budget with halo=auto the search takes a cached schedule (per-layer MACs) where a
+    recomputing one of the same grid would cost more MACs."""
+    g = mobilenet_v2(224)
+    budget = 340 * 1024
+    auto = plan_graph(g, budget_bytes=budget, split="auto", grid="auto", halo="auto")
+    recompute = plan_graph(g, budget_bytes=budget, split="auto", grid="auto")
+    assert auto.patch["halo"] == "cache" and auto.patch_macs == auto.macs < recompute.patch_macs
+    assert auto.arena_bytes <= budget
+
+
+def test_toolkit_plan_shows_the_caches(tmp_path):
+    from engine_cases import int8_path
+    from toolkit import zoo
+    int8_path(zoo.SAMPLES["fashion_cnn"])
+    res = CliRunner().invoke(cli, ["plan", "fashion_cnn", "--patches", "4", "--halo", "cache",
+                                   "--plot", str(tmp_path / "p.png")])
+    assert res.exit_code == 0, res.output
+    assert "halos: cached (+0.0% MACs)" in res.output and "cache kB" in res.output
+    assert (tmp_path / "p.png").stat().st_size > 10_000
+    res = CliRunner().invoke(cli, ["plan", "fashion_cnn", "--patches", "4", "--halo", "sometimes"])
+    assert res.exit_code != 0 and "sometimes" in res.output
