@@ -120,6 +120,17 @@ def test_deploy_streams_when_it_lowers_the_arena(case):
     assert recompute.patch["halo"] == "recompute" and recompute.patch_macs > auto.patch_macs
 
 
+def test_a_per_layer_schedule_streams_through_its_first_layer(case):
+    """--stream-input always without patches: the first layer alone consumes the image in
+    full-width bands, the rest runs per layer (bit-exactness: tests/test_engine.py, stream_rows)."""
+    g = case[1]
+    per_layer, streamed = make_plan(g, None, None, None), make_plan(g, None, None, None, "always")
+    assert per_layer.split is None and streamed.split == g.ops[0].name and streamed.stream_input
+    assert streamed.grid[1] == 1 and streamed.patch_macs == streamed.macs
+    bands = streamed.patch["bands"]
+    assert bands[0][0] == 0 and bands[-1][1] == g.tensors[g.inputs[0]].shape[1] and len(bands) == streamed.grid[0]
+
+
 def test_a_budget_nothing_fits_names_the_smallest_peak_of_every_variant(case):
     """The refusal names the smallest arena any variant reaches (here: streamed), not the last tried."""
     from toolkit.errors import ToolkitError

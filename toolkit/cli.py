@@ -305,7 +305,8 @@ def samples():
               help="write the report (JSON; the outputs archive goes next to the build)")
 @click.option("--stream-input", "stream", type=click.Choice(STREAM_CHOICES), default="auto", show_default=True,
               help="send the input image band by band as the patch stage needs it (auto: when that lowers "
-                   "the firmware arena or lets fewer MACs fit)")
+                   "the firmware arena or lets fewer MACs fit; always, on a per-layer schedule: the first "
+                   "layer consumes the bands)")
 @click.option("--halo", type=click.Choice(HALO_CHOICES), default="auto", show_default=True,
               help="patch tiles recompute the halos they share or cache them (no recompute; the caches take "
                    "arena); auto: the fewest MACs that fit the budget")

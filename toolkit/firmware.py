@@ -22,6 +22,7 @@ from .importer import import_model, load_graph
 from .ir import Graph
 from .modelarg import preprocess_for, resolve_model
 from .plan import BudgetError, Plan, input_summary, plan_graph
+from .plan.patch import split_reason
 from .targets import Target
 
 
@@ -140,6 +141,10 @@ def make_plan(g: Graph, split: str | None, grid, budget: int | None, stream: str
     The search counts the firmware arena, not the plan's figure alone."""
     if split is None and (grid is not None or budget is not None):
         split = "auto"
+    if split is None and stream == "always":
+        # a per-layer schedule streams through a stage of its first layer(s) alone, in tile rows as
+        # wide as the map: the first layer consumes the image band by band, the rest runs per layer
+        split, grid = first_split(g), "rows"
     streams = {"auto": (False, True), "always": (True,), "never": (False,)}[stream]
     plans, error = [], None
     for stream_input in streams:
@@ -160,9 +165,18 @@ def make_plan(g: Graph, split: str | None, grid, budget: int | None, stream: str
         return (macs, tiles, firmware_arena(g, p)) if budget is not None else (firmware_arena(g, p), macs)
     plan = min(plans, key=cost)
     if stream == "always" and not plan.stream_input:
-        raise ToolkitError("--stream-input always needs a patch stage, and this schedule is per layer: "
-                           "pass --patches N or --split auto")
+        raise ToolkitError("--stream-input always: the planner chose per-layer execution under the budget; "
+                           "pass --patches N or --split OP to stream through a patch stage")
     return plan
+
+
+def first_split(g: Graph) -> str:
+    """The earliest op a patch stage can end at (the image's first consumers)."""
+    for k, op in enumerate(g.ops):
+        if split_reason(g, k) is None:
+            return op.name
+    raise ToolkitError(f"{g.name}: no patch stage is possible (after its first op: {split_reason(g, 0)}), so "
+                       "its input cannot be streamed")
 
 
 

@@ -3,7 +3,8 @@
 Arguments:
 - `split=None`: per-layer only (`grid` must be None).
 - `split="auto"` or an op name (the last op of the patch stage); `grid` an int n (n x n), a
-  (rows, cols) pair, or "auto"/None (search n = 2..8).
+  (rows, cols) pair, "auto"/None (search n x n, n = 2..8, and with streamed input n x 1 too), or
+  "rows" (n x 1 only: tile rows as wide as the map).
 - `budget_bytes`: with a budget, the schedule with the fewest MACs whose real peak fits, then the
   fewest tiles (cached halos tie many grids at per-layer MACs), then the lowest peak (when both
   split and grid are "auto", plain per-layer execution is a candidate too); without,
@@ -74,9 +75,14 @@ class Candidate:
                 + (", input streamed" if self.stage.stream_input else ""))
 
 
-def _grids(grid) -> list[tuple[int, int]]:
+def _grids(grid, stream_input: bool = False) -> list[tuple[int, int]]:
+    """"rows": tile rows as wide as the map (the image arrives band by band and each band's rows
+    go through the stage; streamed input also considers them under "auto")."""
+    rows = [(n, 1) for n in AUTO_GRIDS]
+    if grid == "rows":
+        return rows
     if grid is None or grid == "auto":
-        return [(n, n) for n in AUTO_GRIDS]
+        return [(n, n) for n in AUTO_GRIDS] + (rows if stream_input else [])
     if isinstance(grid, int):
         return [(grid, grid)]
     return [tuple(grid)]
@@ -104,7 +110,7 @@ def _candidates(graph: Graph, split, grid, budget, opts, per_layer: Placement) -
         return [Candidate(None, per_layer.peak, max(paper), full_macs)]
     if budget is not None and split == "auto" and grid in (None, "auto"):
         out.append(Candidate(None, per_layer.peak, max(paper), full_macs))
-    grids = _grids(grid)
+    grids = _grids(grid, opts.get("stream_input", False))
     halos = HALOS if opts.get("halo") == "auto" else (opts.get("halo", "recompute"),)
     cache = WalkCache(graph)
     for k in _splits(graph, split):
