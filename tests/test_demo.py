@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -360,9 +361,12 @@ def test_ctrl_c_finishes_the_frame_and_stops_cleanly(tmp_path, build_dir, no_qem
 
 def test_lost_link_ends_with_one_line(tmp_path, build_dir, no_qemu_left):
     res, seconds, result = run_and_interrupt(tmp_path, build_dir, lambda proc, qemu: qemu.kill())
-    assert_error_line(res, "link lost after 1 frame:", "127.0.0.1")
+    assert_error_line(res, "link lost after ", "127.0.0.1")
+    # the kill lands a second into the run: after the first frame or two, by the machine's speed;
+    # the message and the JSON count the same frames
+    done = int(re.search(r"link lost after (\d+) frames?:", res.stderr).group(1))
     assert seconds < 30, f"took {seconds:.0f} s to notice"
-    assert result is not None and result["frames"] == 1 and result["reason"].startswith("link lost")
+    assert result is not None and result["frames"] == done >= 1 and result["reason"].startswith("link lost")
 
 
 def test_classifier_demo_on_the_host_draws_the_top_classes(tmp_path):
