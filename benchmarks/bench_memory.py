@@ -44,11 +44,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from toolkit import zoo  # noqa: E402
 from toolkit.deploy import deploy  # noqa: E402
-from toolkit.errors import ToolkitError  # noqa: E402
 from toolkit.boards import get_board  # noqa: E402
 from toolkit.codegen import firmware_arena  # noqa: E402
 from toolkit.firmware import make_plan, prepare_model  # noqa: E402
-from toolkit.plan import BudgetError, plan_graph  # noqa: E402
+
 
 BOARD = "nucleo-f746zg"
 TFLM_ARENA = {"blazeface": 371_832, "mnv2_035_144": 390_800, "mnv2_100_224": 1_665_168}   # quoted
@@ -77,27 +76,17 @@ def mobilenet_035_144() -> Path:
     return MNV2_035
 
 
-def smallest_patch_plan(g) -> tuple[str, int]:
-    """(split, grid) of the patch schedule with the smallest real peak over grids 2..8."""
-    best = None
-    for grid in range(2, 9):
-        try:
-            p = plan_graph(g, split="auto", grid=grid)
-        except (BudgetError, ToolkitError):
-            continue
-        if p.patch and (best is None or p.patch_peak_bytes < best[2]):
-            best = (p.split, grid, p.patch_peak_bytes)
-    return best[0], best[1]
-
-
 def plan_row(g, label: str, split=None, grid=None, budget=None, stream: str = "auto", halo: str = "auto") -> dict:
     """A schedule as `toolkit deploy` plans it (toolkit.firmware.make_plan)."""
     p = make_plan(g, split, grid, budget, stream, halo)
     patch = p.patch is not None
-    return {"schedule": label, "split": p.split, "grid": p.grid[0] if p.grid else None,
-            # deploy plans under the board's budget by default: a fixed grid is pinned to the split found here
-            "deploy": {"split": p.split if grid else split, "grid": grid, "budget": budget, "stream": stream,
-                       "halo": halo},
+    shape = f"{p.grid[0]}x{p.grid[1]}" if p.grid else ""
+    return {"schedule": label + (f" ({shape})" if shape and shape not in label else ""),
+            "split": p.split, "grid": p.grid,
+            # deploy plans under the board's budget by default: the schedule found here is pinned
+            "deploy": {"split": p.split, "grid": tuple(p.grid) if p.grid else None, "budget": budget,
+                       "stream": ("always" if p.stream_input else "never") if patch else stream,
+                       "halo": p.patch["halo"] if patch else halo},
             "halo": p.patch["halo"] if patch else None,
             "macs": p.patch_macs if patch else p.macs, "per_layer_macs": p.macs,
             "real": p.arena_bytes, "paper": p.paper_patch_peak_bytes if patch else p.paper_per_layer_peak_bytes,
@@ -148,7 +137,6 @@ def main() -> None:
             plan_row(g, "8x8", "auto", 8, stream="never", halo="recompute"),
             plan_row(g, "8x8", "auto", 8, stream="always", halo="recompute"),
             plan_row(g, "8x8", "auto", 8, stream="always", halo="cache")]
-    rows[1]["schedule"] += f" ({rows[1]['grid']}x{rows[1]['grid']})"
     if not args.skip_measure:
         for r in rows[1:]:
             measure(r, "blazeface", None, None, work)
@@ -168,12 +156,8 @@ def main() -> None:
     path = mobilenet_035_144()
     mnv2 = zoo.SAMPLES["mobilenetv2"]
     g = prepare_model(str(path), work / "mnv2_035", calibration=mnv2.calibration_dir()).g
-    split, grid = smallest_patch_plan(g)
     rows = [plan_row(g, "per layer"), plan_row(g, "F746 default", budget=budget),
-            plan_row(g, f"smallest peak ({grid}x{grid})", split, grid, stream="never", halo="recompute"),
-            plan_row(g, f"smallest peak ({grid}x{grid})", split, grid, stream="always", halo="recompute"),
-            plan_row(g, f"smallest peak ({grid}x{grid})", split, grid, stream="always", halo="cache")]
-    rows[1]["schedule"] += f" ({rows[1]['grid']}x{rows[1]['grid']})" if rows[1]["grid"] else ""
+            plan_row(g, "smallest arena", "auto", halo="recompute"), plan_row(g, "smallest arena", "auto")]
     if not args.skip_measure:
         for r in rows[1:]:
             measure(r, str(path), mnv2.calibration_dir(), mnv2.test_dir(), work)
