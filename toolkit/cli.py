@@ -338,7 +338,9 @@ def print_deploy_summary(rep) -> None:
     table.add_column("what")
     table.add_column("figure")
     of = lambda v, total: f"{v:,} B" + (f" of {total:,} B ({v / total:.0%})" if total else "")  # noqa: E731
-    table.add_row("schedule", (f"split after {plan['split']}, {plan['grid'][0]}x{plan['grid'][1]} patches"
+    halos = {"cache": f", halos cached ({plan.get('halo_cache_bytes') or 0:,} B of caches, no recompute)",
+             "recompute": ", halos recomputed"}.get(plan.get("halo"), "")
+    table.add_row("schedule", (f"split after {plan['split']}, {plan['grid'][0]}x{plan['grid'][1]} patches{halos}"
                                if plan["grid"] else "per layer") + f"; {plan['input']}")
     table.add_row("flash used", of(fw["flash_bytes"], fw["board_flash_bytes"]))
     table.add_row("SRAM planned", f"{of(plan['firmware_arena_bytes'], fw['board_sram_bytes'])} arena "

@@ -190,7 +190,9 @@ def build_firmware(target: Target, m: Int8Model, work: Path, split: str | None =
     plan = make_plan(m.g, split, grid, budget, stream, halo)
     plan.save(work / "plan.json")
     log(f"plan: {'split after ' + plan.split if plan.split else 'per layer'}"
-        f"{' %dx%d patches' % tuple(plan.grid) if plan.grid else ''}, {input_summary(plan)}, firmware arena "
+        f"{' %dx%d patches' % tuple(plan.grid) if plan.grid else ''}"
+        f"{', halos ' + ('cached' if plan.patch['halo'] == 'cache' else 'recomputed') if plan.patch else ''}"
+        f", {input_summary(plan)}, firmware arena "
         f"{firmware_arena(m.g, plan):,} B{' of a %s B budget' % format(budget, ',') if budget else ''}")
     generate(m.g, plan, work / "gen", m.qpath)
     columns = conv_columns(m.g)
