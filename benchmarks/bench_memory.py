@@ -118,7 +118,7 @@ def print_table(name: str, title: str, rows: list[dict]) -> None:
         cells = [fmt(r["macs"]), f"{r['macs'] / r['per_layer_macs']:.3f}x", fmt(r["real"]), fmt(r["paper"]),
                  fmt(r["fw_arena"]), fmt(m.get("staging")), fmt(m.get("high_water")), fmt(m.get("total")),
                  fmt(m.get("instructions")) if m else "plan only"]
-        halo = {"cache": "cached", "recompute": "recomputed"}.get(r["halo"], "-")
+        halo = {"cache": "cached", "recompute": "recomputed", "cache_cols": "cols cached"}.get(r["halo"], "-")
         print(f"{r['schedule']:<30}{'streamed' if r['streamed'] else 'whole':>10}{halo:>11}"
               + "".join(f"{c:>14}" for c in cells))
 
@@ -166,7 +166,7 @@ def main() -> None:
     from toolkit.plan.synthetic import mobilenet_v2
     g = mobilenet_v2(224)
     rows = [plan_row(g, "per layer")] + [plan_row(g, "4x4", "auto", 4, stream=s, halo=h)
-                                         for h in ("recompute", "cache") for s in ("never", "always")]
+                                         for h in ("recompute", "cache", "cache_cols") for s in ("never", "always")]
     print_table("mnv2_100_224", "MobileNetV2-1.0 224x224 (planner's shape model; weights fit no flash)", rows)
     for before, after in ((rows[1], rows[3]), (rows[2], rows[4])):
         extra = after["macs"] / after["per_layer_macs"] - 1

@@ -24,11 +24,12 @@ CI_IMAGES = {"fashion_cnn": 300, "blazeface": 24, "mobilenetv2": 2}
 # the nightly tier runs every schedule.
 # Streamed schedules in CI: fashion_cnn's and BlazeFace's at 3x3 (BlazeFace's 8x8 streamed plan runs
 # on the emulated board in tests/test_stream_input.py); MobileNetV2's, slow to build, nightly.
-# Cached halos likewise: a 3x3 grid with the image in SRAM and a 4x4 one streamed at the last split.
+# Cached halos likewise: a 3x3 grid with the image in SRAM (and with columns only cached) and a 4x4
+# one streamed at the last split.
 CI_SCHEDULES = {"fashion_cnn": ("per_layer", "split0_2x2", "split1_3x3", "split2_4x2", "auto", "stream_3x3",
-                                "cache_3x3", "cache_stream_4x4", "stream_rows"),
+                                "cache_3x3", "cache_stream_4x4", "stream_rows", "cache_cols_3x3"),
                 "blazeface": ("per_layer", "split0_2x2", "split1_3x3", "split2_4x2", "auto", "stream_3x3",
-                              "cache_3x3", "cache_stream_4x4"),
+                              "cache_3x3", "cache_stream_4x4", "cache_cols_3x3"),
                 "mobilenetv2": ("per_layer", "split1_3x3", "auto")}
 
 
@@ -99,6 +100,7 @@ def schedules(g: Graph, few: bool = False) -> list[tuple[str, Plan]]:
         out.append(("cache_stream_3x3" if few else "cache_3x3",
                     plan_graph(g, split=stream_split, grid=(3, 3), stream_input=few, halo="cache")))
     if not few:
+        out.append(("cache_cols_3x3", plan_graph(g, split=stream_split, grid=(3, 3), halo="cache_cols")))
         # a per-layer schedule with its input streamed: the first layer alone, in full-width tile rows
         out.append(("stream_rows", plan_graph(g, split=splits[0], grid="rows", stream_input=True)))
         _, h, w, _ = g.tensors[g.op(picks[-1]).outputs[0]].shape

@@ -24,6 +24,16 @@ def plans(request):
     return g, cached, plan_graph(g, split=cached.split, grid=grid)
 
 
+@pytest.fixture(scope="module", params=CASES, ids=lambda c: f"mnv2_{c[0]}_{c[2][0]}x{c[2][1]}_cols")
+def column_plans(request):
+    """Columns cached, rows recomputed, beside the fully cached and the recomputing plan of the same split."""
+    res, split, grid = request.param
+    g = mobilenet_v2(res)
+    cols = plan_graph(g, split=split, grid=grid, halo="cache_cols")
+    return (g, cols, plan_graph(g, split=cols.split, grid=grid, halo="cache"),
+            plan_graph(g, split=cols.split, grid=grid))
+
+
 def test_every_stage_pixel_is_computed_once(plans):
     g, cached, recomputed = plans
     assert cached.patch_macs == cached.macs < recomputed.patch_macs
@@ -36,8 +46,19 @@ def test_every_stage_pixel_is_computed_once(plans):
         assert counts.max() == 1, f"{op}: a pixel computed {counts.max()} times"
 
 
+def test_column_caching_recomputes_rows_only(column_plans):
+    g, cols, cached, recomputed = column_plans
+    assert cached.patch_macs < cols.patch_macs < recomputed.patch_macs
+    caches = cols.patch["halo_caches"]
+    assert caches and all(c["rows"][1] == 0 and c["cols"][1] * c["cols"][2] > 0 for c in caches.values())
+    check_held_regions(g, cols)
+
+
 def test_held_regions_are_computed_part_plus_copies(plans):
-    g, plan, _ = plans
+    check_held_regions(plans[0], plans[1])
+
+
+def check_held_regions(g, plan):
     tiles, caches, grid = plan.tiles(), plan.caches(), tuple(plan.grid)
     assert caches and set(caches) == set(plan.patch["halo_caches"])
     producer = {g.op(n).outputs[0]: n for n in plan.patch["stage_ops"]}
@@ -94,7 +115,7 @@ def test_toolkit_plan_shows_the_caches(tmp_path):
     res = CliRunner().invoke(cli, ["plan", "fashion_cnn", "--patches", "4", "--halo", "cache",
                                    "--plot", str(tmp_path / "p.png")])
     assert res.exit_code == 0, res.output
-    assert "halos: cached (+0.0% MACs)" in res.output and "cache kB" in res.output
+    assert "halos cached (+0.0% MACs)" in res.output and "cache kB" in res.output
     assert (tmp_path / "p.png").stat().st_size > 10_000
     res = CliRunner().invoke(cli, ["plan", "fashion_cnn", "--patches", "4", "--halo", "sometimes"])
     assert res.exit_code != 0 and "sometimes" in res.output

@@ -339,6 +339,7 @@ def print_deploy_summary(rep) -> None:
     table.add_column("figure")
     of = lambda v, total: f"{v:,} B" + (f" of {total:,} B ({v / total:.0%})" if total else "")  # noqa: E731
     halos = {"cache": f", halos cached ({plan.get('halo_cache_bytes') or 0:,} B of caches, no recompute)",
+             "cache_cols": f", halo columns cached ({plan.get('halo_cache_bytes') or 0:,} B), rows recomputed",
              "recompute": ", halos recomputed"}.get(plan.get("halo"), "")
     table.add_row("schedule", (f"split after {plan['split']}, {plan['grid'][0]}x{plan['grid'][1]} patches{halos}"
                                if plan["grid"] else "per layer") + f"; {plan['input']}")

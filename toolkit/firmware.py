@@ -21,7 +21,7 @@ from .errors import ToolkitError
 from .importer import import_model, load_graph
 from .ir import Graph
 from .modelarg import preprocess_for, resolve_model
-from .plan import BudgetError, Plan, input_summary, plan_graph
+from .plan import BudgetError, Plan, halo_cache_bytes, halo_words, input_summary, plan_graph
 from .plan.patch import split_reason
 from .targets import Target
 
@@ -74,7 +74,7 @@ class Firmware:
     def schedule(self) -> str:
         if not self.plan.grid:
             return "per layer"
-        cached = ", halos cached" if self.plan.patch.get("halo") == "cache" else ""
+        cached = f", {halo_words(self.plan)}" if halo_cache_bytes(self.plan) is not None else ""
         return f"split {self.plan.split} {self.plan.grid[0]}x{self.plan.grid[1]}{cached}"
 
 
@@ -126,7 +126,7 @@ def check_flash(g: Graph, board: Board) -> None:
 
 
 STREAM_CHOICES = ("auto", "always", "never")
-HALO_CHOICES = ("auto", "recompute", "cache")
+HALO_CHOICES = ("auto", "recompute", "cache", "cache_cols")
 
 
 def make_plan(g: Graph, split: str | None, grid, budget: int | None, stream: str = "auto",
@@ -191,7 +191,7 @@ def build_firmware(target: Target, m: Int8Model, work: Path, split: str | None =
     plan.save(work / "plan.json")
     log(f"plan: {'split after ' + plan.split if plan.split else 'per layer'}"
         f"{' %dx%d patches' % tuple(plan.grid) if plan.grid else ''}"
-        f"{', halos ' + ('cached' if plan.patch['halo'] == 'cache' else 'recomputed') if plan.patch else ''}"
+        f"{', ' + halo_words(plan) if plan.patch else ''}"
         f", {input_summary(plan)}, firmware arena "
         f"{firmware_arena(m.g, plan):,} B{' of a %s B budget' % format(budget, ',') if budget else ''}")
     generate(m.g, plan, work / "gen", m.qpath)

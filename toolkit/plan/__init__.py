@@ -8,10 +8,10 @@ synthetic (shape-only reference graphs for tests).
 """
 from toolkit.plan.memory import GreedyPlanner, LinearPlanner, MemoryPlanner, buffers_overlap
 from toolkit.plan.regions import TileRegions, tile_regions
-from toolkit.plan.report import format_plan, halo_cache_bytes, input_summary, plot_plan
+from toolkit.plan.report import format_plan, halo_cache_bytes, halo_words, input_summary, plot_plan
 from toolkit.plan.schema import Plan
 from toolkit.plan.scratch import scratch_bytes
 from toolkit.plan.search import BudgetError, plan_graph
 
-__all__ = ["plan_graph", "format_plan", "halo_cache_bytes", "input_summary", "plot_plan", "Plan", "BudgetError", "scratch_bytes", "tile_regions",
+__all__ = ["plan_graph", "format_plan", "halo_cache_bytes", "halo_words", "input_summary", "plot_plan", "Plan", "BudgetError", "scratch_bytes", "tile_regions",
            "TileRegions", "MemoryPlanner", "GreedyPlanner", "LinearPlanner", "buffers_overlap"]

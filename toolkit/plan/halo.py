@@ -78,12 +78,14 @@ def _check_row_cache(cols: list[AxisWalk], t: str) -> None:
         saved = max(saved, held[1])
 
 
-def cache_shapes(rows: list[AxisWalk], cols: list[AxisWalk], tensors: list[str]) -> dict[str, CacheShape]:
+def cache_shapes(rows: list[AxisWalk], cols: list[AxisWalk], tensors: list[str],
+                 rows_cached: bool = True) -> dict[str, CacheShape]:
     """The caches of `tensors` (what the stage computes, but its output) from the walks of the tile
-    rows and columns; none for a tensor that no two neighbouring tiles share."""
+    rows and columns; none for a tensor that no two neighbouring tiles share. `rows_cached` False:
+    tile rows recompute their shared rows (no row cache), only columns are cached."""
     out = {}
     for t in tensors:
-        k, j = _most_shared(rows, t), _most_shared(cols, t)
+        k, j = _most_shared(rows, t) if rows_cached else 0, _most_shared(cols, t)
         if k:
             _check_row_cache(cols, t)
         if k or j:
@@ -102,12 +104,15 @@ def tile_copies(tiles: list[TileRegions], grid: tuple[int, int], n: int, caches:
     up, left, down, right = (tiles[i].tensors if i is not None else {} for i in (
         _neighbour(grid, n, -1, 0), _neighbour(grid, n, 0, -1), _neighbour(grid, n, 1, 0), _neighbour(grid, n, 0, 1)))
     out: dict[str, list[Copy]] = {}
-    for t in caches:
+    for t, shape in caches.items():
         if t not in held:
             continue
+        # a tensor whose rows are not shared, or recomputed (halo "cache_cols"), has no row copies
+        t_up, t_down = (up.get(t), down.get(t)) if shape.rows else (None, None)
+        t_left, t_right = (left.get(t), right.get(t)) if shape.cols else (None, None)
         y0, y1, x0, x1 = held[t]
-        cx = x0 + _shared(left.get(t), held[t], 1)
-        ry = y0 + _shared(up.get(t), held[t], 0)
+        cx = x0 + _shared(t_left, held[t], 1)
+        ry = y0 + _shared(t_up, held[t], 0)
         if ry < y1 and cx < x1 and (ry, y1, cx, x1) not in computed:
             raise AssertionError(f"{t}: tile {n} computes no region {(ry, y1, cx, x1)}")
         copies = []
@@ -115,10 +120,10 @@ def tile_copies(tiles: list[TileRegions], grid: tuple[int, int], n: int, caches:
             copies.append(Copy("cols", "tile", (0, 0), (0, 0), y1 - y0, cx - x0))
         if ry > y0 and x1 > cx:
             copies.append(Copy("rows", "tile", (0, cx), (0, cx - x0), ry - y0, x1 - cx))
-        if t in right and _shared(held[t], right[t], 1):
-            copies.append(Copy("tile", "cols", (0, right[t][2] - x0), (0, 0), y1 - y0, _shared(held[t], right[t], 1)))
-        if t in down and _shared(held[t], down[t], 0):
-            copies.append(Copy("tile", "rows", (down[t][0] - y0, 0), (0, x0), _shared(held[t], down[t], 0), x1 - x0))
+        if t_right is not None and _shared(held[t], t_right, 1):
+            copies.append(Copy("tile", "cols", (0, t_right[2] - x0), (0, 0), y1 - y0, _shared(held[t], t_right, 1)))
+        if t_down is not None and _shared(held[t], t_down, 0):
+            copies.append(Copy("tile", "rows", (t_down[0] - y0, 0), (0, x0), _shared(held[t], t_down, 0), x1 - x0))
         out[t] = copies
     return out
 

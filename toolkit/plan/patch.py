@@ -13,7 +13,8 @@ Memory model (real accounting, what the firmware holds in SRAM):
 - `halo="cache"` (toolkit.plan.halo): every stage tensor but the output computes each pixel once
   and keeps the rows and columns the next tiles share in a row cache and a column cache, buffers
   of the patch arena alive through the whole stage; their tile buffers shrink too, since a
-  consumer reads only what its computed part needs. Default "recompute" (MCUNetV2);
+  consumer reads only what its computed part needs; "cache_cols" caches the columns only (tile
+  rows recompute the rows they share: no full-width row caches). Default "recompute" (MCUNetV2);
 - after the stage: the rest of the network per layer, with the stage output as its input.
 The global arena is planned as one schedule where step 0 is the whole patch stage.
 
@@ -103,7 +104,9 @@ def _computed(walks: list[AxisWalk], t: str) -> np.ndarray:
     return np.array([w.computed[t][1] - w.computed[t][0] if t in w.computed else 0 for w in walks])
 
 
-HALOS = ("recompute", "cache")
+# "cache_cols": columns cached, rows recomputed: no full-width row caches (the big ones), half the
+# recompute of MCUNetV2's tiles
+HALOS = ("recompute", "cache", "cache_cols")
 
 
 def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool = True,
@@ -119,8 +122,8 @@ def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool =
     _, h, w, _ = graph.tensors[out].shape
     if grid[0] > h or grid[1] > w:
         raise ValueError(f"grid {grid[0]}x{grid[1]} finer than the {h}x{w} stage output")
-    cached = halo == "cache"
-    rows = axis_walks(graph, ops, out, split_even(h, grid[0]), 1, cache, cached)
+    cached, rows_cached = halo != "recompute", halo == "cache"
+    rows = axis_walks(graph, ops, out, split_even(h, grid[0]), 1, cache, rows_cached)
     cols = axis_walks(graph, ops, out, split_even(w, grid[1]), 2, cache, cached)
     tensors = rows[0].held.keys()
     hs = {t: _held(rows, t) for t in tensors}
@@ -130,8 +133,8 @@ def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool =
 
     external = list(graph.inputs) + [out]
     out_bytes = act_bytes(graph.tensors[out])
-    caches = cache_shapes(rows, cols, [op.outputs[0] for op in ops if op.outputs[0] in hs and op.outputs[0] != out]
-                          ) if cached else {}
+    caches = cache_shapes(rows, cols, [op.outputs[0] for op in ops if op.outputs[0] in hs and op.outputs[0] != out],
+                          rows_cached) if cached else {}
     cache_bytes = {t: c.pixels() * chans[t] for t, c in caches.items()}
     stage_macs, paper = [], []
     for op in ops:

@@ -21,9 +21,18 @@ def input_summary(plan: Plan) -> str:
     return f"input streamed in {len(plan.patch['bands'])} bands of at most {_tallest_band(plan)} rows"
 
 
+HALO_WORDS = {"recompute": "halos recomputed", "cache": "halos cached",
+              "cache_cols": "halo columns cached, rows recomputed"}
+
+
+def halo_words(plan: Plan) -> str:
+    """How the patch stage treats its halos, in a few words ("" for a per-layer plan)."""
+    return HALO_WORDS[plan.patch.get("halo", "recompute")] if plan.patch else ""
+
+
 def halo_cache_bytes(plan: Plan) -> int | None:
     """The halo caches' bytes in the arena; None unless the patch stage caches its halos."""
-    if not plan.patch or plan.patch.get("halo") != "cache":
+    if not plan.patch or plan.patch.get("halo", "recompute") == "recompute":
         return None
     return sum(r.get("halo_cache_bytes") or 0 for r in plan.layers)
 
@@ -32,10 +41,10 @@ def _halo_line(plan: Plan) -> str:
     if not plan.patch:
         return ""
     extra = f"+{100 * (plan.patch_macs / plan.macs - 1):.1f}% MACs"
-    if plan.patch.get("halo") != "cache":
+    if plan.patch.get("halo", "recompute") == "recompute":
         return f"halos: recomputed by every tile ({extra})"
     caches = plan.patch["halo_caches"]
-    return (f"halos: cached ({extra}), {len(caches)} tensors keep row/column caches, "
+    return (f"{halo_words(plan)} ({extra}), {len(caches)} tensors keep row/column caches, "
             f"{halo_cache_bytes(plan)} B in the patch arena (column 'cache kB')")
 
 
@@ -97,12 +106,12 @@ def plot_plan(plan: Plan, path: str | Path) -> Path:
     if plan.split:
         ax.bar(x, [r["patch_bytes"] / 1024 for r in plan.layers], color="#5a8fd0", width=0.5,
                label=f"patch-based {plan.grid[0]}x{plan.grid[1]} (real)"
-                     + (", halos cached" if plan.patch.get("halo") == "cache" else ""))
+                     + (f", {halo_words(plan)}" if halo_cache_bytes(plan) is not None else ""))
         ax.plot(x, [r["paper_patch_bytes"] / 1024 for r in plan.layers], color="#1a3f80", lw=1,
                 label="patch-based (paper)")
         k = sum(r["in_stage"] for r in plan.layers)
         ax.axvspan(-0.5, k - 0.5, color="#5a8fd0", alpha=0.08, label="patch stage")
-        if plan.patch.get("halo") == "cache":
+        if halo_cache_bytes(plan) is not None:
             ax.bar(range(k), [halo_cache_bytes(plan) / 1024] * k, color="#d08a2a", width=0.25,
                    label=f"halo caches ({len(plan.patch['halo_caches'])} tensors, part of the patch bars, "
                          "alive through the stage)")

@@ -24,7 +24,7 @@ Top-level keys (sizes in bytes, int8 deployment):
   after the stage, in the main arena; with `stream_input` the input's offset is its band buffer's),
   `bands` (with `stream_input`: per tile row, the input rows [y0, y1) the band holds; else null),
   `band_bytes` (the band buffer: the tallest band, full width; null without `stream_input`),
-  `rest_scratch`, `halo` ("recompute" or "cache", see toolkit.plan.halo), `halo_caches` ({tensor:
+  `rest_scratch`, `halo` ("recompute", "cache" or "cache_cols", see toolkit.plan.halo), `halo_caches` ({tensor:
   {`channels`, `rows`: [offset, rows, cols] of its row cache, `cols`: likewise its column cache}},
   empty unless cached), and `tiles`: one per tile, row-major:
   {`index`: [i, j], `output_region`: [y0, y1, x0, x1] in the stage output, `tensors`:

@@ -14,7 +14,8 @@ Arguments:
 - `stream_input`: patch schedules hold one band of input rows instead of the full image
   (see toolkit.plan.patch); default False: the full image is in SRAM.
 - `halo`: "recompute" (default, MCUNetV2) or "cache" the halos neighbouring tiles share
-  (toolkit.plan.halo), or "auto": both are candidates, so a budget buys the fewest MACs that
+  (toolkit.plan.halo), "cache_cols" (columns only: tile rows recompute their shared rows, no
+  full-width row caches), or "auto": all are candidates, so a budget buys the fewest MACs that
   fit and no budget the lowest peak. A stage whose regions do not allow caching keeps recompute.
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ from toolkit.ir import Graph, macs
 from toolkit.plan.liveness import Placement, plan_per_layer
 from toolkit.plan.patch import HALOS, StagePlan, evaluate_stage, paper_op_bytes, split_reason, stage_output
 from toolkit.plan.regions import NotCacheable, WalkCache, local_reason, receptive_fields
+from toolkit.plan.report import HALO_WORDS
 from toolkit.plan.schema import Plan
 
 AUTO_GRIDS = range(2, 9)
@@ -71,7 +73,7 @@ class Candidate:
         if self.stage is None:
             return "per-layer"
         return (f"split after {graph.ops[self.stage.k].name}, {self.stage.grid[0]}x{self.stage.grid[1]} patches"
-                + (", halos cached" if self.stage.halo == "cache" else "")
+                + ("" if self.stage.halo == "recompute" else f", {HALO_WORDS[self.stage.halo]}")
                 + (", input streamed" if self.stage.stream_input else ""))
 
 
