@@ -3,8 +3,8 @@ issue's three models, with TensorFlow Lite Micro's int8 arena (quoted from the i
 and the issue's targets.
 
 Columns:
-- halos: recomputed by every tile (MCUNetV2) or cached (each pixel computed once, the caches in
-  the arena);
+- halos: recomputed by every tile (MCUNetV2), cached (each pixel computed once, the caches in
+  the arena), or cols cached (rows recomputed: no full-width row caches);
 - MACs: the schedule's multiply-accumulates and their overhead over per layer (recomputed halos);
 - plan peak (real): the planner's peak with the input image in SRAM (toolkit/plan accounting);
 - plan peak (paper): MCUNetV2's accounting (the image not counted), for comparison with the paper;
@@ -112,14 +112,14 @@ def print_table(name: str, title: str, rows: list[dict]) -> None:
     print(f"TFLM int8 arena (quoted): {TFLM_ARENA[name]:,} B; target: {TARGETS[name]}")
     head = ("schedule", "input", "halos", "MACs", "vs per layer", "plan real", "plan paper", "fw arena", "staging",
             "arena hw", "total SRAM", "instructions")
-    print(f"{head[0]:<30}{head[1]:>10}{head[2]:>11}" + "".join(f"{h:>14}" for h in head[3:]))
+    print(f"{head[0]:<30}{head[1]:>10}{head[2]:>13}" + "".join(f"{h:>14}" for h in head[3:]))
     for r in rows:
         m = r["measured"] or {}
         cells = [fmt(r["macs"]), f"{r['macs'] / r['per_layer_macs']:.3f}x", fmt(r["real"]), fmt(r["paper"]),
                  fmt(r["fw_arena"]), fmt(m.get("staging")), fmt(m.get("high_water")), fmt(m.get("total")),
                  fmt(m.get("instructions")) if m else "plan only"]
         halo = {"cache": "cached", "recompute": "recomputed", "cache_cols": "cols cached"}.get(r["halo"], "-")
-        print(f"{r['schedule']:<30}{'streamed' if r['streamed'] else 'whole':>10}{halo:>11}"
+        print(f"{r['schedule']:<30}{'streamed' if r['streamed'] else 'whole':>10}{halo:>13}"
               + "".join(f"{c:>14}" for c in cells))
 
 
