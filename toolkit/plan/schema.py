@@ -8,7 +8,8 @@ Top-level keys (sizes in bytes, int8 deployment):
 - `arena_bytes`: the arena the firmware declares for the chosen schedule (= its real peak);
 - real accounting: `per_layer_peak_bytes`, `patch_peak_bytes` (null when per-layer only);
 - paper accounting: `paper_per_layer_peak_bytes`, `paper_patch_peak_bytes` (null likewise);
-- `macs` (per-layer), `patch_macs` (with halo recompute; null when per-layer only);
+- `macs` (per-layer), `patch_macs` (what the tiles compute: recomputed halos included, cached
+  ones not; null when per-layer only);
 - `accounting`: one-line statements of what each figure counts;
 - `layers`: one row per op (see `toolkit.plan.search._layer_rows`): name, kind, output_shape,
   macs, patch_macs, per_layer_bytes, patch_bytes, paper_per_layer_bytes, paper_patch_bytes,
