@@ -201,7 +201,7 @@ def inspect(model):
 @click.option("--stream-input", is_flag=True, help="stream the input image band by band (what toolkit deploy --stream-input always runs)")
 @click.option("--halo", type=click.Choice(HALO_CHOICES), default="recompute", show_default=True,
               help="tiles recompute the halos they share (MCUNetV2), cache them (no recompute, caches in "
-                   "the arena), or auto: both are candidates")
+                   "the arena), cache_cols (columns cached, rows recomputed), or auto: all are candidates")
 @input_options
 def plan(model, board, sram, split, patches, json_path, plot_path, stream_input, halo):
     """Plan MODEL's memory: per-layer arena, or MCUNetV2 patch-based stage under a SRAM budget."""
@@ -308,8 +308,9 @@ def samples():
                    "the firmware arena or lets fewer MACs fit; always, on a per-layer schedule: the first "
                    "layer consumes the bands)")
 @click.option("--halo", type=click.Choice(HALO_CHOICES), default="auto", show_default=True,
-              help="patch tiles recompute the halos they share or cache them (no recompute; the caches take "
-                   "arena); auto: the fewest MACs that fit the budget")
+              help="patch tiles recompute the halos they share, cache them (no recompute; the caches take "
+                   "arena) or cache_cols (columns cached, rows recomputed); auto: the fewest MACs that fit "
+                   "the budget, then the fewest tiles")
 @input_options
 def deploy_cmd(board, emulate, model, images, calibration, split, patches, budget, limit, method, mean, std, bgr,
                resize, probe_id, pack, pyocd_target, build_dir, report_path, stream, halo):
