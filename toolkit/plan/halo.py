@@ -18,6 +18,8 @@ The caches (per tensor, alive through the whole stage, planned in the patch aren
 - column cache: `col_rows` x `cols` x C, the tallest held region by the most columns two
   neighbouring tiles share.
 Each pixel of a stage tensor is then computed once (zero recompute); the copies move halo bytes.
+With halo "cache_cols" only the column parts exist: tile rows recompute the rows they share, and
+no tensor has a row cache (the full-width ones, the largest).
 """
 from __future__ import annotations
 
