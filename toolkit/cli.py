@@ -22,6 +22,7 @@ from .importer import load_graph
 from .ir import macs
 from .modelarg import LAYOUTS, nchw_input, parse_grid, pin_input_shape, preprocess_for, resolve_model
 from .plan import BudgetError, format_plan, plan_graph, plot_plan
+from .plan.report import HALO_WORDS
 from .quantize import METHODS, quantize_model
 from .reference import optimized_session_warning
 from .verify import verify_int8
@@ -339,9 +340,9 @@ def print_deploy_summary(rep) -> None:
     table.add_column("what")
     table.add_column("figure")
     of = lambda v, total: f"{v:,} B" + (f" of {total:,} B ({v / total:.0%})" if total else "")  # noqa: E731
-    halos = {"cache": f", halos cached ({plan.get('halo_cache_bytes') or 0:,} B of caches, no recompute)",
-             "cache_cols": f", halo columns cached ({plan.get('halo_cache_bytes') or 0:,} B), rows recomputed",
-             "recompute": ", halos recomputed"}.get(plan.get("halo"), "")
+    halos = f", {HALO_WORDS[plan['halo']]}" if plan.get("halo") else ""
+    if plan.get("halo_cache_bytes") is not None:
+        halos += f" ({plan['halo_cache_bytes']:,} B of caches)"
     table.add_row("schedule", (f"split after {plan['split']}, {plan['grid'][0]}x{plan['grid'][1]} patches{halos}"
                                if plan["grid"] else "per layer") + f"; {plan['input']}")
     table.add_row("flash used", of(fw["flash_bytes"], fw["board_flash_bytes"]))

@@ -132,13 +132,13 @@ HALO_CHOICES = ("auto", "recompute", "cache", "cache_cols")
 def make_plan(g: Graph, split: str | None, grid, budget: int | None, stream: str = "auto",
               halo: str = "auto") -> Plan:
     """The planner's schedule, with or without in-place ops, with or without streamed input
-    (`stream`: auto, always, never), with halos recomputed or cached (`halo`: auto, recompute,
-    cache; auto: both are candidates, so under a budget cached halos win when they fit). Under a
-    budget, equal MACs go to the fewest tiles (faster), then the smallest arena. Without a budget: the smallest firmware arena (plan + staging),
-    then the fewest MACs; under a budget: the fewest MACs whose firmware arena fits, then the
-    smallest arena. So `auto` streams the input when that lowers the arena of the same schedule,
-    or lets a schedule with fewer MACs fit; ties keep the image in SRAM (no halo rows sent twice).
-    The search counts the firmware arena, not the plan's figure alone."""
+    (`stream`: auto, always, never), with halos recomputed or cached (`halo`: HALO_CHOICES; auto:
+    all are candidates, so under a budget cached halos win when they fit). Without a budget: the
+    smallest firmware arena (plan + staging), then the fewest MACs; under a budget: the fewest MACs
+    whose firmware arena fits, then the fewest tiles (faster), then the smallest arena. So `auto`
+    streams the input when that lowers the arena of the same schedule, or lets a schedule with
+    fewer MACs fit; ties keep the image in SRAM (no halo rows sent twice). The search counts the
+    firmware arena, not the plan's figure alone."""
     if split is None and (grid is not None or budget is not None):
         split = "auto"
     if split is None and stream == "always":

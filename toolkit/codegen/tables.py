@@ -182,7 +182,7 @@ def _write(g: Graph, op: Op, top: dict, tile: dict, lay: ArenaLayout, stage_outp
             "_bytes": _span(h, w, c, _width(held)), "_row": _width(held) * c, "_start": start}
 
 
-def _copies(g: Graph, t: str, copies: list[Copy], held: list[int], lay: ArenaLayout, cache: dict, sym: str) -> str:
+def _copies(t: str, copies: list[Copy], held: list[int], lay: ArenaLayout, cache: dict, sym: str) -> str:
     """The static eng_copy array of a cached tensor's copies in one tile ("" when none)."""
     if not copies:
         return ""
@@ -233,7 +233,8 @@ def patch_tables(g: Graph, plan: Plan, lay: ArenaLayout, staging: Staging) -> st
         for i, op in enumerate(stage):
             t, sym = op.outputs[0], f"tile{n}_op{i}_reads"
             cps = copies.get(t, [])
-            made = (_copies(g, t, cps, tile["tensors"].get(t), lay, p.get("halo_caches", {}).get(t), f"{sym}_copies"), len(cps))
+            made = (_copies(t, cps, tile["tensors"].get(t), lay, p.get("halo_caches", {}).get(t), f"{sym}_copies"),
+                    len(cps))
             text, entry = tile_op_entry(g, op, by_op.get(op.name), tile, lay, p["stage_output"], sym, staging, made)
             parts.append(text)
             entries.append("    " + entry)

@@ -122,10 +122,12 @@ def tile_copies(tiles: list[TileRegions], grid: tuple[int, int], n: int, caches:
             copies.append(Copy("cols", "tile", (0, 0), (0, 0), y1 - y0, cx - x0))
         if ry > y0 and x1 > cx:
             copies.append(Copy("rows", "tile", (0, cx), (0, cx - x0), ry - y0, x1 - cx))
-        if t_right is not None and _shared(held[t], t_right, 1):
-            copies.append(Copy("tile", "cols", (0, t_right[2] - x0), (0, 0), y1 - y0, _shared(held[t], t_right, 1)))
-        if t_down is not None and _shared(held[t], t_down, 0):
-            copies.append(Copy("tile", "rows", (t_down[0] - y0, 0), (0, x0), _shared(held[t], t_down, 0), x1 - x0))
+        w = _shared(held[t], t_right, 1) if t_right is not None else 0
+        if w:
+            copies.append(Copy("tile", "cols", (0, t_right[2] - x0), (0, 0), y1 - y0, w))
+        h = _shared(held[t], t_down, 0) if t_down is not None else 0
+        if h:
+            copies.append(Copy("tile", "rows", (t_down[0] - y0, 0), (0, x0), h, x1 - x0))
         out[t] = copies
     return out
 
