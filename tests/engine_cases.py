@@ -25,11 +25,13 @@ CI_IMAGES = {"fashion_cnn": 300, "blazeface": 24, "mobilenetv2": 2}
 # Streamed schedules in CI: fashion_cnn's and BlazeFace's at 3x3 (BlazeFace's 8x8 streamed plan runs
 # on the emulated board in tests/test_stream_input.py); MobileNetV2's, slow to build, nightly.
 # Cached halos likewise: a 3x3 grid with the image in SRAM (and with columns only cached) and a 4x4
-# one streamed at the last split.
+# one streamed at the last split; tiles cut on the input at 4x4, and 6x6 narrow streamed.
 CI_SCHEDULES = {"fashion_cnn": ("per_layer", "split0_2x2", "split1_3x3", "split2_4x2", "auto", "stream_3x3",
-                                "cache_3x3", "cache_stream_4x4", "stream_rows", "cache_cols_3x3"),
+                                "cache_3x3", "cache_stream_4x4", "stream_rows", "cache_cols_3x3", "lines_4x4",
+                                "lines_narrow_stream_6x6"),
                 "blazeface": ("per_layer", "split0_2x2", "split1_3x3", "split2_4x2", "auto", "stream_3x3",
-                              "cache_3x3", "cache_stream_4x4", "cache_cols_3x3"),
+                              "cache_3x3", "cache_stream_4x4", "cache_cols_3x3", "lines_4x4",
+                              "lines_narrow_stream_6x6"),
                 "mobilenetv2": ("per_layer", "split1_3x3", "auto")}
 
 
@@ -80,7 +82,8 @@ def schedules(g: Graph, few: bool = False) -> list[tuple[str, Plan]]:
     """Per layer, then patch schedules: the first, a middle and the last valid split with several
     grids, the planner's own lowest-peak choice, streamed input (one band of input rows in SRAM at
     a time) at 3x3 and for the planner's choice, and cached halos (3x3; 4x4 streamed at the last
-    split). `few` (the sanitizer run): per layer, 3x3 at the first split, streamed, cached."""
+    split), tiles cut on the input (line buffers). `few` (the sanitizer run): per layer, 3x3 at the
+    first split, streamed, cached, cut on the input."""
     out = [("per_layer", plan_graph(g))]
     splits = valid_splits(g)
     if not splits:
@@ -99,6 +102,9 @@ def schedules(g: Graph, few: bool = False) -> list[tuple[str, Plan]]:
         # cached halos: the image in SRAM, and streamed (the sanitizer run's one cached schedule)
         out.append(("cache_stream_3x3" if few else "cache_3x3",
                     plan_graph(g, split=stream_split, grid=(3, 3), stream_input=few, halo="cache")))
+        if few:   # tiles cut on the input: odd tile shapes for the kernels
+            out.append(("lines_narrow_stream_3x3", plan_graph(g, split=stream_split, grid=(3, 3), stream_input=True,
+                                                              halo="lines_narrow")))
     if not few:
         out.append(("cache_cols_3x3", plan_graph(g, split=stream_split, grid=(3, 3), halo="cache_cols")))
         # a per-layer schedule with its input streamed: the first layer alone, in full-width tile rows
@@ -107,6 +113,11 @@ def schedules(g: Graph, few: bool = False) -> list[tuple[str, Plan]]:
         grid = (min(h, 4), min(w, 4))
         out.append((f"cache_stream_{grid[0]}x{grid[1]}",
                     plan_graph(g, split=picks[-1], grid=grid, stream_input=True, halo="cache")))
+        # tiles cut on the input (line buffers): every halo cached, and expansions recomputed from
+        # their narrow inputs' caches, streamed
+        out.append(("lines_4x4", plan_graph(g, split=stream_split, grid=(4, 4), halo="lines")))
+        out.append(("lines_narrow_stream_6x6",
+                    plan_graph(g, split=picks[-1], grid=(6, 6), stream_input=True, halo="lines_narrow")))
         out.append(("auto", plan_graph(g, split="auto")))
         out.append(("auto_stream", plan_graph(g, split="auto", stream_input=True)))
     return out

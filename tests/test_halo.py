@@ -119,3 +119,44 @@ def test_toolkit_plan_shows_the_caches(tmp_path):
     assert (tmp_path / "p.png").stat().st_size > 10_000
     res = CliRunner().invoke(cli, ["plan", "fashion_cnn", "--patches", "4", "--halo", "sometimes"])
     assert res.exit_code != 0 and "sometimes" in res.output
+
+
+@pytest.fixture(scope="module", params=[(96, (4, 4)), (144, (8, 6))], ids=lambda c: f"mnv2_{c[0]}_{c[1][0]}x{c[1][1]}")
+def line_plans(request):
+    """Tiles cut on the input at the last split the grid fits (line buffers), every halo cached and with expansions
+    recomputed, beside the output-cut cached plan of the same split and grid."""
+    from engine_cases import valid_splits
+    res, grid = request.param
+    g = mobilenet_v2(res)
+    split = [s for s in valid_splits(g) if min(g.tensors[g.op(s).outputs[0]].shape[1:3]) >= max(grid)][-1]
+    return (g, plan_graph(g, split=split, grid=grid, halo="lines"),
+            plan_graph(g, split=split, grid=grid, halo="lines_narrow"), plan_graph(g, split=split, grid=grid, halo="cache"))
+
+
+def test_lines_compute_every_pixel_once_and_hold_no_receptive_field(line_plans):
+    g, lines, _, cached = line_plans
+    assert lines.patch_macs == lines.macs
+    check_held_regions(g, lines)
+    area = {}
+    for tile in lines.tiles():
+        for o in tile.ops:
+            y0, y1, x0, x1 = o.output
+            area.setdefault(o.op, np.zeros(g.tensors[g.op(o.op).outputs[0]].shape[1:3], np.int32))[y0:y1, x0:x1] += 1
+    assert all((c == 1).all() for c in area.values()), "a pixel computed twice, or never"
+    # the first tiles advance the early layers only: the stage output is not in every tile
+    out = g.op(lines.split).name
+    assert any(all(o.op != out for o in t.ops) for t in lines.tiles())
+    # an output-cut tile holds its receptive field (the first tile all of it): the input cut does not
+    biggest = max(lines.patch["tensor_bytes"].values())
+    assert biggest < max(cached.patch["tensor_bytes"].values())
+
+
+def test_lines_narrow_recompute_expansions_instead_of_caching_them(line_plans):
+    g, lines, narrow, _ = line_plans
+    expansions = {op.outputs[0] for op in g.ops if op.name in narrow.patch["stage_ops"] and op.kind.value == "conv"
+                  and op.attrs.kernel == (1, 1) and g.tensors[op.inputs[0]].shape[3] < g.tensors[op.outputs[0]].shape[3]}
+    assert expansions & set(lines.patch["halo_caches"])
+    assert not expansions & set(narrow.patch["halo_caches"])
+    assert narrow.macs < narrow.patch_macs < 1.5 * narrow.macs
+    assert sum(r["halo_cache_bytes"] or 0 for r in narrow.layers) < sum(r["halo_cache_bytes"] or 0 for r in lines.layers)
+    check_held_regions(g, narrow)

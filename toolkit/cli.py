@@ -202,7 +202,10 @@ def inspect(model):
 @click.option("--stream-input", is_flag=True, help="stream the input image band by band (what toolkit deploy --stream-input always runs)")
 @click.option("--halo", type=click.Choice(HALO_CHOICES), default="recompute", show_default=True,
               help="tiles recompute the halos they share (MCUNetV2), cache them (no recompute, caches in "
-                   "the arena), cache_cols (columns cached, rows recomputed), or auto: all are candidates")
+                   "the arena), cache_cols (columns cached, rows recomputed), lines (tiles cut on the input "
+                   "like line buffers, halos cached: no tile holds a receptive field), lines_narrow (lines, "
+                   "expansion convs recompute their halos from their narrow inputs' caches), or auto: all "
+                   "are candidates")
 @input_options
 def plan(model, board, sram, split, patches, json_path, plot_path, stream_input, halo):
     """Plan MODEL's memory: per-layer arena, or MCUNetV2 patch-based stage under a SRAM budget."""
@@ -310,8 +313,9 @@ def samples():
                    "layer consumes the bands)")
 @click.option("--halo", type=click.Choice(HALO_CHOICES), default="auto", show_default=True,
               help="patch tiles recompute the halos they share, cache them (no recompute; the caches take "
-                   "arena) or cache_cols (columns cached, rows recomputed); auto: the fewest MACs that fit "
-                   "the budget, then the fewest tiles")
+                   "arena), cache_cols (columns cached, rows recomputed), lines (tiles cut on the input, "
+                   "halos cached) or lines_narrow (lines, expansions recompute their halos); auto: the "
+                   "fewest MACs that fit the budget, then the fewest tiles")
 @input_options
 def deploy_cmd(board, emulate, model, images, calibration, split, patches, budget, limit, method, mean, std, bgr,
                resize, probe_id, pack, pyocd_target, build_dir, report_path, stream, halo):

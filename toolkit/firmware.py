@@ -126,7 +126,7 @@ def check_flash(g: Graph, board: Board) -> None:
 
 
 STREAM_CHOICES = ("auto", "always", "never")
-HALO_CHOICES = ("auto", "recompute", "cache", "cache_cols")
+HALO_CHOICES = ("auto", "recompute", "cache", "cache_cols", "lines", "lines_narrow")
 
 
 def make_plan(g: Graph, split: str | None, grid, budget: int | None, stream: str = "auto",

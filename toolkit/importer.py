@@ -16,6 +16,7 @@ from onnx import numpy_helper
 from .errors import ToolkitError, UnsupportedModelError
 from .ir import DType, Graph, Layout, Tensor
 from .ops import CONVERTERS
+from .ops.conv_avgpool import fuse as fuse_conv_avgpool
 from .ops.convert import Context, Quant
 from .qmath import quantize
 
@@ -184,7 +185,7 @@ def graph_from_model(model: onnx.ModelProto, name: str) -> Graph:
         else:
             raise UnsupportedModelError(f"output '{out.name}' is not produced by a supported op")
     _check_quantized_consistently(g)
-    return g
+    return fuse_conv_avgpool(g)
 
 
 def _check_quantized_consistently(g: Graph) -> None:

@@ -41,6 +41,7 @@ class OpKind(str, Enum):
     CONV = "conv"            # general 2-D convolution (includes 1x1 pointwise)
     DEPTHWISE = "depthwise"  # depthwise 2-D convolution, channel multiplier 1
     CONV_TRANSPOSE = "conv_transpose"  # transposed 2-D convolution (learned upsampling)
+    CONV_AVGPOOL = "conv_avgpool"  # a 1x1 conv read only by a global average pool, fused (ops/conv_avgpool.py)
     FC = "fc"                # fully connected (Gemm / MatMul)
     ADD = "add"              # elementwise add of two tensors of the same shape
     MUL = "mul"              # elementwise product of two maps, or of a map by a per-channel vector
@@ -93,6 +94,13 @@ class ConvAttrs:
     stride: tuple[int, int] = (1, 1)
     pads: tuple[int, int, int, int] = (0, 0, 0, 0)  # top, left, bottom, right
     dilation: tuple[int, int] = (1, 1)
+
+
+@dataclass(frozen=True)
+class ConvPoolAttrs:
+    """A 1x1 conv and the global average pool it feeds, fused (ops/conv_avgpool.py)."""
+    conv: ConvAttrs
+    mid: str   # the convolution's output: kept in the graph for its quantization, never held
 
 
 @dataclass(frozen=True)
@@ -154,7 +162,7 @@ class SliceAttrs:
     step: int = 1
 
 
-Attrs = ConvAttrs | PoolAttrs | PadAttrs | ConcatAttrs | ClampAttrs | LutAttrs | ResizeAttrs | SliceAttrs | TransposeAttrs | None
+Attrs = ConvAttrs | ConvPoolAttrs | PoolAttrs | PadAttrs | ConcatAttrs | ClampAttrs | LutAttrs | ResizeAttrs | SliceAttrs | TransposeAttrs | None
 
 
 @dataclass
@@ -202,9 +210,10 @@ class Graph:
 def macs(graph: Graph, op: Op) -> int:
     """Multiply-accumulates of one op (batch 1); 0 for data-movement ops."""
     out = graph.tensors[op.outputs[0]]
-    if op.kind == OpKind.CONV:
+    if op.kind in (OpKind.CONV, OpKind.CONV_AVGPOOL):   # the fused pool: the conv's pixels
         w = graph.tensors[op.inputs[1]]
-        return out.size // out.shape[0] * int(np.prod(w.shape[1:]))
+        pixels = graph.tensors[op.attrs.mid] if op.kind == OpKind.CONV_AVGPOOL else out
+        return pixels.size // pixels.shape[0] * int(np.prod(w.shape[1:]))
     if op.kind == OpKind.CONV_TRANSPOSE:   # every input pixel meets every tap once
         x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
         return x.size // x.shape[0] * int(np.prod(w.shape[:3]))

@@ -90,6 +90,9 @@ static eng_status run_kernel(const eng_op *op, const eng_ctx *ctx, const eng_ten
         return eng_add_s8(ctx, (const eng_add_params *)op->params, &in[0], &in[1], out);
     case ENG_OP_AVGPOOL:
         return eng_avgpool_s8(ctx, (const eng_avgpool_params *)op->params, &in[0], out);
+    case ENG_OP_CONV_AVGPOOL:
+        return eng_conv_avgpool_s8(ctx, (const eng_conv_avgpool_params *)op->params, &in[0], op->filter, op->bias,
+                                   out);
     case ENG_OP_CONCAT:
         return run_concat(op, ctx, in, out);
     case ENG_OP_REQUANT:

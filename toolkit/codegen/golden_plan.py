@@ -59,7 +59,8 @@ def run_tile(g: Graph, ops: dict[str, Op], tile: TileRegions, values: dict[str, 
         r = computes.get(op.name)
         y = run_tile_op(g, op, r, [read(i.tensor, i.region) for i in r.inputs]) if r else None
         if t not in copies:
-            held[t] = y
+            if r:   # a tile cut on the input may compute none of the stage output
+                held[t] = y
             continue
         y0, y1, x0, x1 = tile.tensors[t]
         buf = np.zeros((y.shape[0] if y is not None else next(iter(values.values())).shape[0],
@@ -71,8 +72,9 @@ def run_tile(g: Graph, ops: dict[str, Op], tile: TileRegions, values: dict[str, 
             (sy, sx), (dy, dx) = c.src_at, c.dst_at
             bufs[c.dst][:, dy:dy + c.h, dx:dx + c.w] = bufs[c.src][:, sy:sy + c.h, sx:sx + c.w]
         held[t] = buf
-    y0, y1, x0, x1 = tile.output
-    values[stage_output][:, y0:y1, x0:x1, :] = held[stage_output]
+    if stage_output in held:
+        y0, y1, x0, x1 = tile.output
+        values[stage_output][:, y0:y1, x0:x1, :] = held[stage_output]
 
 
 def run_stage(g: Graph, k: int, stage_output: str, tiles: list[TileRegions],

@@ -5,11 +5,11 @@ tests/test_op_coverage.py checks every registered kind against every stage."""
 from __future__ import annotations
 
 from toolkit.ir import OpKind
-from toolkit.ops import arith, concat, conv, conv_transpose, fc, lut, pad, pool, requant, resize, slicing, softmax
+from toolkit.ops import arith, concat, conv, conv_avgpool, conv_transpose, fc, lut, pad, pool, requant, resize, slicing, softmax
 from toolkit.ops.spec import InPlace, OpSpec, Window
 
 SPECS: dict[OpKind, OpSpec] = {s.kind: s for s in (
-    conv.CONV, conv.DEPTHWISE, conv_transpose.CONV_TRANSPOSE, fc.FC, arith.ADD, arith.MUL,
+    conv.CONV, conv.DEPTHWISE, conv_avgpool.CONV_AVGPOOL, conv_transpose.CONV_TRANSPOSE, fc.FC, arith.ADD, arith.MUL,
     pool.MAXPOOL, pool.AVGPOOL, pool.AVGPOOL2D, pad.PAD, concat.CONCAT, requant.RESHAPE, requant.TRANSPOSE, requant.CLAMP,
     lut.LUT, resize.RESIZE, slicing.SLICE, softmax.SOFTMAX)}
 

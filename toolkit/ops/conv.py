@@ -80,15 +80,19 @@ def window(op: Op, axis: int) -> Window:
     return Window(at.kernel[a], at.stride[a], at.dilation[a], at.pads[a])
 
 
+def conv_params(g: Graph, op: Op, mult: str) -> str:
+    """The eng_conv_params initialiser of a conv/depthwise op whose multipliers are array `mult`."""
+    tx, ty, a = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]], op.attrs
+    return c_init({"kernel_h": a.kernel[0], "kernel_w": a.kernel[1], "stride_h": a.stride[0],
+                   "stride_w": a.stride[1], "dilation_h": a.dilation[0], "dilation_w": a.dilation[1],
+                   "pads": c_pads(a.pads), "input_offset": -int(tx.zero_point),
+                   "output_zero_point": int(ty.zero_point), "act_min": -128, "act_max": 127,
+                   "multiplier": mult})
+
+
 def c_data(g: Graph, op: Op, sym: str) -> OpData:
     text, filt, bias, mult = weights(g, op, sym)
-    tx, ty, a = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]], op.attrs
-    p = c_init({"kernel_h": a.kernel[0], "kernel_w": a.kernel[1], "stride_h": a.stride[0],
-                "stride_w": a.stride[1], "dilation_h": a.dilation[0], "dilation_w": a.dilation[1],
-                "pads": c_pads(a.pads), "input_offset": -int(tx.zero_point),
-                "output_zero_point": int(ty.zero_point), "act_min": -128, "act_max": 127,
-                "multiplier": mult})
-    text += f"static const eng_conv_params {sym}_params = {p};\n"
+    text += f"static const eng_conv_params {sym}_params = {conv_params(g, op, mult)};\n"
     return OpData(text, f"&{sym}_params", filt, bias)
 
 

@@ -117,9 +117,12 @@ def avgpool(g: Graph, op: Op, x: np.ndarray) -> np.ndarray:
     return qmath.quantize(mean, ty.scale, ty.zero_point).reshape((x.shape[0],) + ty.shape[1:])
 
 
+def avgpool_fields(g: Graph, op: Op) -> dict:
+    return {"input": qparam(g.tensors[op.inputs[0]]), "output": qparam(g.tensors[op.outputs[0]])}
+
+
 def avgpool_data(g: Graph, op: Op, sym: str) -> OpData:
-    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
-    return struct("eng_avgpool_params", sym, {"input": qparam(x), "output": qparam(y)})
+    return struct("eng_avgpool_params", sym, avgpool_fields(g, op))
 
 
 MAXPOOL = OpSpec(OpKind.MAXPOOL, {"MaxPool": convert_window_pool, "GlobalMaxPool": convert_global_maxpool}, maxpool, "ENG_OP_MAXPOOL", maxpool_data,

@@ -35,8 +35,9 @@ import numpy as np
 from toolkit.ir import Graph, macs
 from toolkit.ops import spec
 from toolkit.plan.liveness import Buffer, Placement, act_bytes, activation_inputs, build_buffers, place
-from toolkit.plan.halo import CacheShape, cache_shapes
-from toolkit.plan.regions import AxisWalk, TileRegions, WalkCache, axis_walks, combine, local_reason, split_even
+from toolkit.plan.halo import CacheShape, cache_shapes, narrow_recomputed
+from toolkit.plan.regions import (AxisWalk, TileRegions, WalkCache, axis_walks, combine, line_walks, local_reason,
+                                  split_even)
 
 
 def split_reason(graph: Graph, k: int) -> str | None:
@@ -106,7 +107,7 @@ def _computed(walks: list[AxisWalk], t: str) -> np.ndarray:
 
 # "cache_cols": columns cached, rows recomputed: no full-width row caches (the big ones), half the
 # recompute of MCUNetV2's tiles
-HALOS = ("recompute", "cache", "cache_cols")
+HALOS = ("recompute", "cache", "cache_cols", "lines", "lines_narrow")
 
 
 def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool = True,
@@ -120,12 +121,17 @@ def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool =
     ops = graph.ops[:k + 1]
     out = stage_output(graph, k)
     _, h, w, _ = graph.tensors[out].shape
-    if grid[0] > h or grid[1] > w:
+    if not halo.startswith("lines") and (grid[0] > h or grid[1] > w):
         raise ValueError(f"grid {grid[0]}x{grid[1]} finer than the {h}x{w} stage output")
-    cached, rows_cached = halo != "recompute", halo == "cache"
-    rows = axis_walks(graph, ops, out, split_even(h, grid[0]), 1, cache, rows_cached)
-    cols = axis_walks(graph, ops, out, split_even(w, grid[1]), 2, cache, cached)
-    tensors = rows[0].held.keys()
+    cached, rows_cached = halo != "recompute", halo not in ("recompute", "cache_cols")
+    recomputed = narrow_recomputed(graph, ops, cache) if halo == "lines_narrow" else frozenset()
+    if halo.startswith("lines"):
+        rows = line_walks(graph, ops, out, grid[0], 1, cache, recomputed)
+        cols = line_walks(graph, ops, out, grid[1], 2, cache, recomputed)
+    else:
+        rows = axis_walks(graph, ops, out, split_even(h, grid[0]), 1, cache, rows_cached)
+        cols = axis_walks(graph, ops, out, split_even(w, grid[1]), 2, cache, cached)
+    tensors = list(dict.fromkeys(t for r in rows for t in r.held))   # cut on the input: not all in the first
     hs = {t: _held(rows, t) for t in tensors}
     ws = {t: _held(cols, t) for t in tensors}
     chans = {t: graph.tensors[t].shape[3] for t in tensors}
@@ -133,7 +139,8 @@ def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool =
 
     external = list(graph.inputs) + [out]
     out_bytes = act_bytes(graph.tensors[out])
-    caches = cache_shapes(rows, cols, [op.outputs[0] for op in ops if op.outputs[0] in hs and op.outputs[0] != out],
+    caches = cache_shapes(rows, cols, [op.outputs[0] for op in ops if op.outputs[0] in hs and op.outputs[0] != out
+                                       and op.outputs[0] not in recomputed],
                           rows_cached) if cached else {}
     cache_bytes = {t: c.pixels() * chans[t] for t, c in caches.items()}
     stage_macs, paper = [], []

@@ -124,6 +124,79 @@ def axis_walk(graph: Graph, stage_ops: list[Op], stage_output: str, out: Range, 
     return w
 
 
+def _computable(win: Window, avail: int, length: int, out_length: int) -> int:
+    """How many leading output rows can be computed from rows [0, avail) of an input of `length`."""
+    if avail >= length:
+        return out_length
+    return max(0, min(out_length, (avail - 1 + win.pad_before - (win.kernel - 1) * win.dilation) // win.stride + 1))
+
+
+def _hull(a: Range | None, b: Range) -> Range:
+    return b if a is None else (min(a[0], b[0]), max(a[1], b[1]))
+
+
+def line_walks(graph: Graph, stage_ops: list[Op], stage_output: str, parts: int, axis: int,
+               cache: "WalkCache | None" = None, recomputed: frozenset[str] = frozenset()) -> list[AxisWalk]:
+    """Tiles cut on the stage input instead of its output (line-buffer order): the input is split
+    into `parts` even bands along `axis`, and in walk i every stage tensor computes the rows the
+    bands so far allow that it has not computed yet (a frontier moving forward), so no tile holds
+    a receptive field's worth of rows, the first included; the stage output may get none.
+    Halos are cached: a tensor holds what this walk computes plus the earlier rows this or a
+    later walk still reads (toolkit.plan.halo copies them from the caches), except tensors in
+    `recomputed`, which compute exactly what their consumers read in the walk (a narrow tensor's
+    cache then serves the halo instead of their own). Raises NotCacheable for a stage with more
+    than one input."""
+    cache = cache or WalkCache(graph)
+    recomputed = recomputed - {stage_output}   # computed once, tile by tile, as in every schedule
+    produced = {op.outputs[0] for op in stage_ops}
+    sources = {t for op in stage_ops for t in cache.acts[op.name] if t not in produced}
+    if len(sources) != 1:
+        raise NotCacheable(f"a stage reading {len(sources)} inputs cannot be cut on its input")
+    (src,) = sources
+    frontiers = []
+    for _, hi in split_even(cache.shapes[src][axis], parts):
+        f = {src: hi}
+        for op in stage_ops:
+            t = op.outputs[0]
+            win = cache.window(op, axis)
+            f[t] = min(_computable(win, f[x], cache.shapes[x][axis], cache.shapes[t][axis])
+                       for x in cache.acts[op.name])
+        frontiers.append(f)
+    walks, needs = [], []
+    for i, f in enumerate(frontiers):
+        before = frontiers[i - 1] if i else {}
+        w, need = AxisWalk(), {}
+        for op in reversed(stage_ops):
+            t = op.outputs[0]
+            o = need.get(t) if t in recomputed else (before.get(t, 0), f[t])
+            if o is None:
+                continue
+            w.computed[t] = o
+            if o[0] >= o[1]:
+                continue
+            win = cache.window(op, axis)
+            reads = []
+            for x in cache.acts[op.name]:
+                rng, pb, pa = input_range(win, o, cache.shapes[x][axis])
+                reads.append((rng, pb, pa))
+                need[x] = _hull(need.get(x), rng)
+            w.reads[op.name] = reads
+        walks.append(w)
+        needs.append(need)
+    for i, (w, f) in enumerate(zip(walks, frontiers)):
+        for t, o in w.computed.items():
+            if t == stage_output or t in recomputed:
+                w.held[t] = o
+                continue
+            later = [n[t][0] for n in needs[i:] if t in n]
+            lo = min([o[0], *later])
+            if lo < o[1]:
+                w.held[t] = (lo, o[1])
+        if src in needs[i]:
+            w.held[src] = needs[i][src]
+    return walks
+
+
 def axis_walks(graph: Graph, stage_ops: list[Op], stage_output: str, ranges: list[Range], axis: int,
                cache: "WalkCache | None" = None, cached: bool = False) -> list[AxisWalk]:
     """One walk per tile row (axis 1) or column (axis 2), in order; `cached`: each reuses what the

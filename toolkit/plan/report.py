@@ -22,7 +22,9 @@ def input_summary(plan: Plan) -> str:
 
 
 HALO_WORDS = {"recompute": "halos recomputed", "cache": "halos cached",
-              "cache_cols": "halo columns cached, rows recomputed"}
+              "cache_cols": "halo columns cached, rows recomputed",
+              "lines": "tiles cut on the input, halos cached",
+              "lines_narrow": "tiles cut on the input, halos cached narrow"}
 
 
 def halo_words(plan: Plan) -> str:

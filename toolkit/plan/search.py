@@ -31,6 +31,7 @@ from toolkit.plan.report import HALO_WORDS
 from toolkit.plan.schema import Plan
 
 AUTO_GRIDS = range(2, 9)
+LINE_GRIDS = (2, 3, 4, 6, 8, 12, 16)
 
 ACCOUNTING = {
     "real": "arena the firmware declares: every live activation (input image and model outputs "
@@ -90,6 +91,16 @@ def _grids(grid, stream_input: bool = False) -> list[tuple[int, int]]:
     return [tuple(grid)]
 
 
+def _line_grids(grid, stream_input: bool) -> list[tuple[int, int]]:
+    """Grids of tiles cut on the input (halo "lines*"): bands of the input, so finer than the stage
+    output is fine; more bands, smaller tiles (but more of them)."""
+    if grid is None or grid == "auto":
+        return [(n, n) for n in LINE_GRIDS] + ([(n, 1) for n in LINE_GRIDS] if stream_input else [])
+    if grid == "rows":
+        return [(n, 1) for n in LINE_GRIDS]
+    return _grids(grid)
+
+
 def _splits(graph: Graph, split) -> list[int]:
     if split == "auto":
         return [k for k in range(len(graph.ops)) if split_reason(graph, k) is None]
@@ -115,14 +126,16 @@ def _candidates(graph: Graph, split, grid, budget, opts, per_layer: Placement) -
     grids = _grids(grid, opts.get("stream_input", False))
     halos = HALOS if opts.get("halo") == "auto" else (opts.get("halo", "recompute"),)
     cache = WalkCache(graph)
+    in_h, in_w = graph.tensors[graph.inputs[0]].shape[1:3]
     for k in _splits(graph, split):
         _, h, w, _ = graph.tensors[stage_output(graph, k)].shape
         rest_macs = sum(macs(graph, op) for op in graph.ops[k + 1:])
         rest_paper = max(paper[k + 1:])
-        for g in grids:
-            if g[0] > h or g[1] > w:
-                continue
-            for halo in halos:
+        for halo in halos:
+            lines = halo.startswith("lines")
+            for g in (_line_grids(grid, opts.get("stream_input", False)) if lines else grids):
+                if (g[0] > h or g[1] > w) if not lines else (g[0] > in_h or g[1] > in_w):
+                    continue
                 try:
                     st = evaluate_stage(graph, k, g, cache=cache, **dict(opts, halo=halo))
                 except NotCacheable:

@@ -51,7 +51,8 @@ typedef enum {
     ENG_OP_SOFTMAX = 14,          /* softmax over channels */
     ENG_OP_CONV_TRANSPOSE = 15,   /* transposed conv (learned upsampling) */
     ENG_OP_AVGPOOL2D = 16,        /* windowed average pool */
-    ENG_OP_TRANSPOSE = 17         /* a reshape that moves data */
+    ENG_OP_TRANSPOSE = 17,        /* a reshape that moves data */
+    ENG_OP_CONV_AVGPOOL = 18      /* a 1x1 conv fused with the global average pool reading it */
 } eng_op_kind;
 
 /* A tensor in the arena (per-layer execution): byte offset and NHWC shape (batch 1). */

@@ -125,6 +125,11 @@ typedef struct {
 } eng_avgpool_params;            /* global average pool: output is 1 x 1 x c */
 
 typedef struct {
+    eng_conv_params conv;        /* a 1x1 stride-1 unpadded conv ... */
+    eng_avgpool_params pool;     /* ... whose output only this global average pool reads */
+} eng_conv_avgpool_params;
+
+typedef struct {
     eng_pads pads;               /* spatial padding */
     int32_t channels_before, channels_after;
     eng_qparam input, output;
@@ -230,6 +235,14 @@ eng_status eng_avgpool_s8(const eng_ctx *ctx, const eng_avgpool_params *params, 
                           eng_tensor *output);
 int32_t eng_avgpool_s8_scratch_size(const eng_avgpool_params *params, const eng_tensor *input,
                                     const eng_tensor *output);
+
+/* A 1x1 conv fused with the global average pool that reads it: pixel by pixel, the conv's int8 output
+ * pixel (eng_conv_s8) summed into one int32 per channel, then the pool's mean; the conv's output is
+ * never whole in memory. Scratch: the sums, one pixel (rounded up to 4 bytes), the conv's scratch. */
+eng_status eng_conv_avgpool_s8(const eng_ctx *ctx, const eng_conv_avgpool_params *params, const eng_tensor *input,
+                               const int8_t *filter, const int32_t *bias, eng_tensor *output);
+int32_t eng_conv_avgpool_s8_scratch_size(const eng_conv_avgpool_params *params, const eng_tensor *input,
+                                         const eng_tensor *output);
 
 /* Output is (h + top + bottom) x (w + left + right) x (channels_before + c + channels_after); the
  * padding value is the input zero point (real 0), requantized with the rest when the parameters differ. */
