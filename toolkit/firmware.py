@@ -22,7 +22,7 @@ from .importer import import_model, load_graph
 from .ir import Graph
 from .modelarg import preprocess_for, resolve_model
 from .plan import BudgetError, Plan, halo_cache_bytes, halo_words, input_summary, plan_graph
-from .plan.patch import split_reason
+from .plan.patch import cut_on_input, split_reason
 from .targets import Target
 
 
@@ -160,9 +160,10 @@ def make_plan(g: Graph, split: str | None, grid, budget: int | None, stream: str
     if not plans:
         raise ToolkitError(str(error))
 
-    def cost(p: Plan) -> tuple[int, ...]:
+    def cost(p: Plan) -> tuple[int, ...]:   # toolkit.plan.search.Candidate.rank, on the firmware arena
         macs, tiles = (p.patch_macs, p.grid[0] * p.grid[1]) if p.patch else (p.macs, 1)
-        return (macs, tiles, firmware_arena(g, p)) if budget is not None else (firmware_arena(g, p), macs)
+        lines = bool(p.patch) and cut_on_input(p.patch["halo"])
+        return (macs, lines, tiles, firmware_arena(g, p)) if budget is not None else (firmware_arena(g, p), macs)
     plan = min(plans, key=cost)
     if stream == "always" and not plan.stream_input:
         raise ToolkitError("--stream-input always: the planner chose per-layer execution under the budget; "

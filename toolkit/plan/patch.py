@@ -110,6 +110,11 @@ def _computed(walks: list[AxisWalk], t: str) -> np.ndarray:
 HALOS = ("recompute", "cache", "cache_cols", "lines", "lines_narrow")
 
 
+def cut_on_input(halo: str) -> bool:
+    """Halo modes whose tiles are cut on the stage input (toolkit.plan.regions.line_walks)."""
+    return halo in ("lines", "lines_narrow")
+
+
 def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool = True,
                    planner: str = "greedy", align: int = 4, stream_input: bool = False,
                    cache: WalkCache | None = None, halo: str = "recompute") -> StagePlan:
@@ -121,11 +126,11 @@ def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool =
     ops = graph.ops[:k + 1]
     out = stage_output(graph, k)
     _, h, w, _ = graph.tensors[out].shape
-    if not halo.startswith("lines") and (grid[0] > h or grid[1] > w):
+    if not cut_on_input(halo) and (grid[0] > h or grid[1] > w):
         raise ValueError(f"grid {grid[0]}x{grid[1]} finer than the {h}x{w} stage output")
     cached, rows_cached = halo != "recompute", halo not in ("recompute", "cache_cols")
     recomputed = narrow_recomputed(graph, ops, cache) if halo == "lines_narrow" else frozenset()
-    if halo.startswith("lines"):
+    if cut_on_input(halo):
         rows = line_walks(graph, ops, out, grid[0], 1, cache, recomputed)
         cols = line_walks(graph, ops, out, grid[1], 2, cache, recomputed)
     else:
