@@ -17,16 +17,16 @@ import numpy as np
 
 from toolkit import golden, qmath
 from toolkit.ops import spec
-from toolkit.ops import requant, resize, softmax
+from toolkit.ops import conv_avgpool, requant, resize, softmax
 from toolkit.ops.lut import lut_table
-from toolkit.ir import (ResizeAttrs, SliceAttrs, TransposeAttrs, ClampAttrs, ConcatAttrs, ConvAttrs, DType, Graph, Layout, LutAttrs, Op, OpKind, PadAttrs,
+from toolkit.ir import (ResizeAttrs, SliceAttrs, TransposeAttrs, ClampAttrs, ConcatAttrs, ConvAttrs, ConvPoolAttrs, DType, Graph, Layout, LutAttrs, Op, OpKind, PadAttrs,
                         PoolAttrs, Tensor)
 
 F32 = np.float32
 OP_CODES = {"conv": 1, "depthwise": 2, "fc": 3, "add": 4, "maxpool": 5, "avgpool": 6, "pad": 7, "requant": 8,
             "concat": 9, "depthwise_inplace": 10, "lut": 11, "mul": 12, "resize": 13, "slice": 14,
             "softmax": 15, "conv_transpose": 16, "avgpool2d": 17,
-            "transpose": 18}
+            "transpose": 18, "conv_avgpool": 19}
 N_INTS, N_FLOATS = 24, 4
 
 
@@ -111,6 +111,13 @@ def case_for_op(g: Graph, op: Op, acts: list[np.ndarray], want: np.ndarray, labe
         ints = [*a.kernel, *a.stride, *a.dilation, *p, -_zp(tx), _zp(ty), act[0], act[1],
                 *_hwc(acts[0].shape), *_hwc(want.shape)]
         return Case(k.value, ints, [], arrays, label)
+    if k == OpKind.CONV_AVGPOOL:
+        # the conv's case (its output the 1x1 pool's input), then the pool's zero points and scales
+        conv, _ = conv_avgpool.parts(op)
+        mid = tensors[op.attrs.mid]
+        c = case_for_op(g, conv, acts, spec(OpKind.CONV).golden(g, conv, acts[0]), label)
+        ints = c.ints[:14] + [*_hwc(acts[0].shape), *_hwc(want.shape), _zp(mid), _zp(ty)]
+        return Case("conv_avgpool", ints, [_scale(mid), _scale(ty)], c.arrays[:4] + [_i8(want)], label)
     if k == OpKind.ADD:
         ta, tb = tensors[op.inputs[0]], tensors[op.inputs[1]]
         ints = [_zp(ta), _zp(tb), _zp(ty), *_hwc(want.shape)]
@@ -331,6 +338,24 @@ def conv_transpose_case(rng, hw, cin, cout, kernel, stride, dilation=(1, 1), pad
                        f"conv_transpose {hw}x{cin}->{cout} k{kernel} s{stride} d{dilation} p{pads} op{out_pad}")
 
 
+def conv_avgpool_case(rng, hw, cin, cout, bias=True) -> Case:
+    """A random 1x1 conv fused with the global average pool of its output."""
+    g = Graph("syn")
+    x = _act("x", (1, *hw, cin), rng)
+    wscale = rng.uniform(0.001, 0.02, size=cout).astype(F32)
+    mid = _act("mid", (1, *hw, cout), rng, scale=F32(x.scale) * float(wscale.mean()) * 128 * np.sqrt(cin) / 2)
+    g.tensors = {"x": x, "w": _const("w", _rand_i8(rng, (cout, 1, 1, cin)), wscale), "mid": mid,
+                 "y": _act("y", (1, 1, 1, cout), rng, scale=F32(mid.scale) / 2)}
+    inputs = ["x", "w"]
+    if bias:
+        g.tensors["b"] = _const("b", rng.integers(-5000, 5000, size=cout).astype(np.int32))
+        inputs.append("b")
+    op = Op("op", OpKind.CONV_AVGPOOL, inputs, ["y"], ConvPoolAttrs(ConvAttrs((1, 1)), "mid"))
+    xs = _rand_i8(rng, (1, *hw, cin))
+    return case_for_op(g, op, [xs], spec(OpKind.CONV_AVGPOOL).golden(g, op, xs),
+                       f"conv_avgpool {hw}x{cin}->{cout}{'' if bias else ' no bias'}")
+
+
 def fc_case(rng, k, n, bias=True, act=(-128, 127), extreme=False, x_zp=None) -> Case:
     x = _act("x", (1, k), rng, Layout.RAW, zp=x_zp)
     wscale = rng.uniform(0.001, 0.02, size=n).astype(F32)
@@ -412,6 +437,8 @@ def synthetic_cases(seed: int = 1234) -> list[Case]:
               conv_transpose_case(rng, (5, 4), 3, 2, (3, 2), (1, 2), dilation=(2, 1), pads=(0, 1, 2, 0), bias=False),
               conv_transpose_case(rng, (3, 4), 5, 4, (3, 3), (2, 2), pads=(1, 1, 1, 1), out_pad=(1, 1)),
               conv_transpose_case(rng, (1, 1), 7, 3, (4, 4), (1, 1))]
+    cases += [conv_avgpool_case(rng, (5, 5), 16, 40), conv_avgpool_case(rng, (3, 4), 7, 5, bias=False),
+              conv_avgpool_case(rng, (1, 1), 9, 12)]
     cases += [fc_case(rng, 20, 6, bias=False), fc_case(rng, 33, 9, act=(-128, 0)), fc_case(rng, 40, 7, extreme=True)]
     # input zero point 0: the DSP fc's loop without the offset (code generation folds it into the bias)
     cases += [fc_case(rng, 37, 11, x_zp=0), fc_case(rng, 64, 6, bias=False, x_zp=0, extreme=True)]

@@ -16,8 +16,9 @@ from toolkit.ops import CONVERTERS, SPECS, InPlace
 REPO = Path(__file__).resolve().parent.parent
 EXECUTOR = (REPO / "firmware" / "engine" / "executor.c").read_text()
 RUNNER = (REPO / "firmware" / "tests" / "kernel_runner" / "main.c").read_text()
-# made by another kind's converter: depthwise by Conv's (from `group`), transpose by the reshapes' (when data moves)
-KINDS_WITHOUT_OWN_ONNX_TYPE = {OpKind.DEPTHWISE, OpKind.TRANSPOSE}
+# made by another kind's converter: depthwise by Conv's (from `group`), transpose by the reshapes' (when data moves);
+# conv_avgpool by the importer's fusion of a 1x1 Conv with the GlobalAveragePool reading it
+KINDS_WITHOUT_OWN_ONNX_TYPE = {OpKind.DEPTHWISE, OpKind.TRANSPOSE, OpKind.CONV_AVGPOOL}
 
 
 @pytest.mark.parametrize("kind", list(OpKind), ids=lambda k: k.value)

@@ -138,3 +138,24 @@ def test_a_budget_nothing_fits_names_the_smallest_peak_of_every_variant(case):
     smallest = plan_graph(g, split="auto", stream_input=True, halo="auto").arena_bytes
     with pytest.raises(ToolkitError, match=rf"smallest achievable real peak is {smallest} B \(.*input streamed\)"):
         make_plan(g, None, None, smallest - 1000)
+
+
+def test_tiles_cut_on_the_input_run_bit_exact_on_the_board(case, tmp_path):
+    """Halo "lines" (tiles cut on the input, line-buffer order): early tiles advance the early layers
+    only, so the first band is a band's share, not a receptive field; on the emulated F746, streamed,
+    bit-exact, the arena's high-water mark the plan's."""
+    if qemu_binary() is None:
+        pytest.skip("qemu-system-arm not installed")
+    path, g, q, ref = case
+    plan = plan_graph(g, split="auto", grid=GRID, stream_input=True, halo="lines")
+    cut_on_output = plan_graph(g, split=plan.split, grid=GRID, stream_input=True, halo="cache")
+    assert plan.patch_macs == plan.macs and plan.patch["band_bytes"] < cut_on_output.patch["band_bytes"]
+    generate(g, plan, tmp_path / "gen", path)
+    target = get_target("nucleo-f746zg", emulate=True)
+    program = build(target.env, tmp_path / "pio", tmp_path / "gen", board="nucleo-f746zg")
+    fw = (target, program, g, q, ref, plan)
+    with target.session(program) as client:
+        for i in range(IMAGES):
+            run_image(client, fw, i)
+        high = client.stats()["arena_high_water_bytes"]
+    assert 0.95 * plan.arena_bytes <= high <= firmware_arena(g, plan)

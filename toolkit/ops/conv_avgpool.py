@@ -1,8 +1,8 @@
 """A 1x1 convolution read only by a global average pool, fused (no ONNX type of its own: `fuse`
 makes it after import). The convolution's output is never whole in SRAM: the kernel computes it
-pixel by pixel and sums each pixel into one int32 per channel, so a classifier head's widest map
+two pixels at a time and sums them into one int32 per channel, so a classifier head's widest map
 (MobileNetV2-0.35 at 144: 5x5x1280, 32,000 B, more than the whole rest of the network needs) costs
-one pixel and the sums. Bit-exact by construction: the pixel is the conv kernel's int8 output and
+two pixels and the sums. Bit-exact by construction: the pixel is the conv kernel's int8 output and
 the pool runs on it exactly as the global average pool would (golden: the two goldens composed)."""
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from toolkit.ops.spec import OpSpec
 SUM_BYTES = 4   # one int32 sum per output channel
 
 
-def _parts(op: Op) -> tuple[Op, Op]:
+def parts(op: Op) -> tuple[Op, Op]:
     """The convolution and the pool `op` fuses, as the ops they were."""
     return (Op(op.name, OpKind.CONV, op.inputs, [op.attrs.mid], op.attrs.conv, op.onnx_node),
             Op(op.name, OpKind.AVGPOOL, [op.attrs.mid], op.outputs, None, op.onnx_node))
@@ -49,23 +49,27 @@ def fuse(g: Graph) -> Graph:
 
 
 def conv_avgpool(g: Graph, op: Op, x: np.ndarray) -> np.ndarray:
-    c, p = _parts(op)
+    c, p = parts(op)
     return pool.avgpool(g, p, conv.conv(g, c, x))
 
 
 def c_data(g: Graph, op: Op, sym: str) -> OpData:
-    c, p = _parts(op)
+    c, p = parts(op)
     text, filt, bias, mult = weights(g, c, sym)
     fields = c_init({"conv": conv.conv_params(g, c, mult), "pool": c_init(pool.avgpool_fields(g, p))})
     text += f"static const eng_conv_avgpool_params {sym}_params = {fields};\n"
     return OpData(text, f"&{sym}_params", filt, bias)
 
 
+PIXELS_PER_CALL = 2   # the kernel's conv calls: the DSP conv computes pixels in pairs
+
+
 def scratch(graph: Graph, op: Op, in_place: bool, input_bytes: int | None) -> int:
-    """`eng_conv_avgpool_s8_scratch_size`: the sums, one output pixel, then the conv's own scratch."""
-    c, _ = _parts(op)
+    """`eng_conv_avgpool_s8_scratch_size`: the sums, two output pixels (4-byte rounded), then the
+    conv's own scratch."""
+    c, _ = parts(op)
     cout = graph.tensors[op.attrs.mid].shape[3]
-    return cout * SUM_BYTES + -(-cout // 4) * 4 + conv.conv_scratch(graph, c, in_place, input_bytes)
+    return cout * SUM_BYTES + -(-PIXELS_PER_CALL * cout // 4) * 4 + conv.conv_scratch(graph, c, in_place, input_bytes)
 
 
 CONV_AVGPOOL = OpSpec(OpKind.CONV_AVGPOOL, {}, conv_avgpool, "ENG_OP_CONV_AVGPOOL", c_data, scratch=scratch)

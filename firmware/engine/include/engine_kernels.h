@@ -236,9 +236,9 @@ eng_status eng_avgpool_s8(const eng_ctx *ctx, const eng_avgpool_params *params, 
 int32_t eng_avgpool_s8_scratch_size(const eng_avgpool_params *params, const eng_tensor *input,
                                     const eng_tensor *output);
 
-/* A 1x1 conv fused with the global average pool that reads it: pixel by pixel, the conv's int8 output
- * pixel (eng_conv_s8) summed into one int32 per channel, then the pool's mean; the conv's output is
- * never whole in memory. Scratch: the sums, one pixel (rounded up to 4 bytes), the conv's scratch. */
+/* A 1x1 conv fused with the global average pool that reads it: two pixels at a time, the conv's int8
+ * output (eng_conv_s8) summed into one int32 per channel, then the pool's mean; the conv's output is
+ * never whole in memory. Scratch: the sums, two pixels (rounded up to 4 bytes), the conv's scratch. */
 eng_status eng_conv_avgpool_s8(const eng_ctx *ctx, const eng_conv_avgpool_params *params, const eng_tensor *input,
                                const int8_t *filter, const int32_t *bias, eng_tensor *output);
 int32_t eng_conv_avgpool_s8_scratch_size(const eng_conv_avgpool_params *params, const eng_tensor *input,

@@ -28,7 +28,7 @@
 
 enum { OP_CONV = 1, OP_DEPTHWISE, OP_FC, OP_ADD, OP_MAXPOOL, OP_AVGPOOL, OP_PAD, OP_REQUANT, OP_CONCAT,
        OP_DEPTHWISE_INPLACE, OP_LUT, OP_MUL, OP_RESIZE, OP_SLICE,
-       OP_SOFTMAX, OP_CONV_TRANSPOSE, OP_AVGPOOL2D, OP_TRANSPOSE };
+       OP_SOFTMAX, OP_CONV_TRANSPOSE, OP_AVGPOOL2D, OP_TRANSPOSE, OP_CONV_AVGPOOL };
 enum { N_INTS = 24, N_FLOATS = 4, MAX_ARRAYS = 40 };
 
 typedef struct {
@@ -274,6 +274,26 @@ static int8_t *i8(case_t *c, uint32_t a)
     return (int8_t *)c->arrays[a].data;
 }
 
+/* ints: kh kw sh sw dh dw | pads t l b r | in_off out_zp act_min act_max; array 3: the multipliers */
+static eng_conv_params conv_params(const case_t *c)
+{
+    const int32_t *n = c->ints;
+    eng_conv_params p;
+    p.kernel_h = (int16_t)n[0];
+    p.kernel_w = (int16_t)n[1];
+    p.stride_h = (int16_t)n[2];
+    p.stride_w = (int16_t)n[3];
+    p.dilation_h = (int16_t)n[4];
+    p.dilation_w = (int16_t)n[5];
+    p.pads = pads(n + 6);
+    p.input_offset = n[10];
+    p.output_zero_point = n[11];
+    p.act_min = n[12];
+    p.act_max = n[13];
+    p.multiplier = (const float *)c->arrays[3].data;
+    return p;
+}
+
 /* Runs the case into a fresh exact-size output block; returns the kernel status, *out the block. */
 static eng_status run_case(case_t *c, int8_t **out, int32_t *out_len)
 {
@@ -299,19 +319,7 @@ static eng_status run_case(case_t *c, int8_t **out, int32_t *out_len)
     case OP_CONV_TRANSPOSE: {
         /* ints: kh kw sh sw dh dw | pads t l b r | in_off out_zp act_min act_max | in hwc | out hwc
          * arrays: input, filter, bias (count 0: NULL), multiplier, expected */
-        eng_conv_params p;
-        p.kernel_h = (int16_t)n[0];
-        p.kernel_w = (int16_t)n[1];
-        p.stride_h = (int16_t)n[2];
-        p.stride_w = (int16_t)n[3];
-        p.dilation_h = (int16_t)n[4];
-        p.dilation_w = (int16_t)n[5];
-        p.pads = pads(n + 6);
-        p.input_offset = n[10];
-        p.output_zero_point = n[11];
-        p.act_min = n[12];
-        p.act_max = n[13];
-        p.multiplier = (const float *)c->arrays[3].data;
+        eng_conv_params p = conv_params(c);
         eng_tensor in = tensor(i8(c, 0), n + 14), o = tensor(*out, n + 17);
         need = c->op == OP_CONV             ? eng_conv_s8_scratch_size(&p, &in, &o)
                : c->op == OP_DEPTHWISE      ? eng_depthwise_s8_scratch_size(&p, &in, &o)
@@ -380,6 +388,25 @@ static eng_status run_case(case_t *c, int8_t **out, int32_t *out_len)
              : c->op == OP_CONV_TRANSPOSE ? eng_conv_transpose_s8(&ctx, &p, &in, i8(c, 1), bias, &o)
                                           : eng_depthwise_s8(&ctx, &p, &in, i8(c, 1), bias, &o);
         view_end(c, &in, &o, *out);
+        break;
+    }
+    case OP_CONV_AVGPOOL: {
+        /* ints: the conv's (1x1) | in hwc | out hwc (1 1 c) | pool zpi zpo; floats: pool si so;
+         * arrays: input, filter, bias (count 0: NULL), multiplier, expected */
+        eng_conv_avgpool_params p;
+        p.conv = conv_params(c);
+        p.pool.input = qp(n[20], fl[0]);
+        p.pool.output = qp(n[21], fl[1]);
+        eng_tensor in = tensor(i8(c, 0), n + 14), o = tensor(*out, n + 17);
+        need = eng_conv_avgpool_s8_scratch_size(&p, &in, &o);
+        ctx.buf = need ? malloc((size_t)need) : NULL;
+        ctx.size = need;
+        c->need += (uint32_t)need;
+        if (need && ctx.buf == NULL) {
+            c->oom = 1;
+            break;
+        }
+        st = eng_conv_avgpool_s8(&ctx, &p, &in, i8(c, 1), (const int32_t *)c->arrays[2].data, &o);
         break;
     }
     case OP_FC: {
