@@ -117,6 +117,9 @@ def test_toolkit_plan_shows_the_caches(tmp_path):
     assert res.exit_code == 0, res.output
     assert "halos cached (+0.0% MACs)" in res.output and "cache kB" in res.output
     assert (tmp_path / "p.png").stat().st_size > 10_000
+    res = CliRunner().invoke(cli, ["plan", "fashion_cnn", "--patches", "4", "--halo", "lines_narrow"])
+    assert res.exit_code == 0, res.output
+    assert "tiles cut on the input, halos cached narrow" in res.output
     res = CliRunner().invoke(cli, ["plan", "fashion_cnn", "--patches", "4", "--halo", "sometimes"])
     assert res.exit_code != 0 and "sometimes" in res.output
 

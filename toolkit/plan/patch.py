@@ -14,7 +14,10 @@ Memory model (real accounting, what the firmware holds in SRAM):
   and keeps the rows and columns the next tiles share in a row cache and a column cache, buffers
   of the patch arena alive through the whole stage; their tile buffers shrink too, since a
   consumer reads only what its computed part needs; "cache_cols" caches the columns only (tile
-  rows recompute the rows they share: no full-width row caches). Default "recompute" (MCUNetV2);
+  rows recompute the rows they share: no full-width row caches). "lines" cuts the tiles on the
+  stage input instead (toolkit.plan.regions.line_walks: each tile advances every tensor as far as
+  the input bands so far allow, so no tile holds a receptive field), halos cached; "lines_narrow"
+  also recomputes widening 1x1 outputs from their narrow inputs' caches. Default "recompute" (MCUNetV2);
 - after the stage: the rest of the network per layer, with the stage output as its input.
 The global arena is planned as one schedule where step 0 is the whole patch stage.
 

@@ -31,6 +31,10 @@ in order, a stage tensor's part that the previous tile row (column) already hold
 recomputed; `output` is then only the rest of the held region (empty: the op does not run in the
 tile), consumers read only what that rest needs, and toolkit.plan.halo copies the held part from
 the caches. The stage output is never cached (tiles partition it).
+
+Tiles cut on the input (`line_walks`, halo "lines"): the walks are made forward from bands of the
+stage input instead of backward from a split of its output, with held regions of the same form,
+so the rest (caches, copies, golden schedule, executor) is unchanged.
 """
 from __future__ import annotations
 

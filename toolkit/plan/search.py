@@ -5,9 +5,10 @@ Arguments:
 - `split="auto"` or an op name (the last op of the patch stage); `grid` an int n (n x n), a
   (rows, cols) pair, "auto"/None (search n x n, n = 2..8, and with streamed input n x 1 too), or
   "rows" (n x 1 only: tile rows as wide as the map).
-- `budget_bytes`: with a budget, the schedule with the fewest MACs whose real peak fits, then the
-  fewest tiles (cached halos tie many grids at per-layer MACs), then the lowest peak (when both
-  split and grid are "auto", plain per-layer execution is a candidate too); without,
+- `budget_bytes`: with a budget, the schedule with the fewest MACs whose real peak fits, then
+  tiles cut on the output, the fewest tiles (cached halos tie many grids at per-layer MACs), then
+  the lowest peak (when both split and grid are "auto", plain per-layer execution is a candidate
+  too); without,
   the schedule with the lowest real peak (ties: fewer MACs). If nothing fits, `BudgetError`
   says the smallest achievable peak among the candidates and by how much it is over.
 - `in_place`, `planner` ("greedy" | "linear"), `align`: planner options.
@@ -15,8 +16,11 @@ Arguments:
   (see toolkit.plan.patch); default False: the full image is in SRAM.
 - `halo`: "recompute" (default, MCUNetV2) or "cache" the halos neighbouring tiles share
   (toolkit.plan.halo), "cache_cols" (columns only: tile rows recompute their shared rows, no
-  full-width row caches), or "auto": all are candidates, so a budget buys the fewest MACs that
-  fit and no budget the lowest peak. A stage whose regions do not allow caching keeps recompute.
+  full-width row caches), "lines" / "lines_narrow" (tiles cut on the input, line-buffer order:
+  toolkit.plan.regions.line_walks; its grid counts input bands, LINE_GRIDS under "auto"), or
+  "auto": all are candidates, so a budget buys the fewest MACs that fit (at equal MACs tiles cut
+  on the output first, `Candidate.rank`) and no budget the lowest peak. A stage whose regions do
+  not allow caching keeps recompute.
 """
 from __future__ import annotations
 
@@ -136,15 +140,17 @@ def _candidates(graph: Graph, split, grid, budget, opts, per_layer: Placement) -
     halos = HALOS if opts.get("halo") == "auto" else (opts.get("halo", "recompute"),)
     cache = WalkCache(graph)
     in_h, in_w = graph.tensors[graph.inputs[0]].shape[1:3]
-    for k in _splits(graph, split):
-        stage_out = stage_output(graph, k)
-        _, h, w, _ = graph.tensors[stage_out].shape
-        rest_macs = sum(macs(graph, op) for op in graph.ops[k + 1:])
-        rest_paper = max(paper[k + 1:])
-        for halo in halos:
-            lines = cut_on_input(halo)
+    for halo in halos:   # tiles cut on the output first (HALOS' order)
+        lines = cut_on_input(halo)
+        if lines and budget is not None and any(c.macs == full_macs and c.peak <= budget for c in out):
+            break   # ranked after a cut on the output of the same (per-layer) MACs: cannot be chosen
+        for k in _splits(graph, split):
+            stage_out = stage_output(graph, k)
+            _, h, w, _ = graph.tensors[stage_out].shape
             if halo == "lines_narrow" and len(halos) > 1 and not narrow_recomputed(graph, graph.ops[:k + 1], cache) - {stage_out}:
                 continue   # nothing to recompute: the same schedule as "lines"
+            rest_macs = sum(macs(graph, op) for op in graph.ops[k + 1:])
+            rest_paper = max(paper[k + 1:])
             for g in (_line_grids(grid, opts.get("stream_input", False)) if lines else grids):
                 if (g[0] > h or g[1] > w) if not lines else (g[0] > in_h or g[1] > in_w):
                     continue
