@@ -274,6 +274,19 @@ static int8_t *i8(case_t *c, uint32_t a)
     return (int8_t *)c->arrays[a].data;
 }
 
+/* A kernel's scratch, `need` bytes (none: NULL), counted in the case's memory; 0 when out of memory. */
+static int alloc_scratch(case_t *c, eng_ctx *ctx, int32_t need)
+{
+    ctx->buf = need ? malloc((size_t)need) : NULL;
+    ctx->size = need;
+    c->need += (uint32_t)need;
+    if (need && ctx->buf == NULL) {
+        c->oom = 1;
+        return 0;
+    }
+    return 1;
+}
+
 /* ints: kh kw sh sw dh dw | pads t l b r | in_off out_zp act_min act_max; array 3: the multipliers */
 static eng_conv_params conv_params(const case_t *c)
 {
@@ -325,11 +338,7 @@ static eng_status run_case(case_t *c, int8_t **out, int32_t *out_len)
                : c->op == OP_DEPTHWISE      ? eng_depthwise_s8_scratch_size(&p, &in, &o)
                : c->op == OP_CONV_TRANSPOSE ? eng_conv_transpose_s8_scratch_size(&p, &in, &o)
                                             : eng_depthwise_inplace_s8_scratch_size(&p, &in, &o);
-        ctx.buf = need ? malloc((size_t)need) : NULL;
-        ctx.size = need;
-        c->need += (uint32_t)need;
-        if (need && ctx.buf == NULL) {
-            c->oom = 1;
+        if (!alloc_scratch(c, &ctx, need)) {
             break;
         }
         const int32_t *bias = (const int32_t *)c->arrays[2].data;
@@ -399,11 +408,7 @@ static eng_status run_case(case_t *c, int8_t **out, int32_t *out_len)
         p.pool.output = qp(n[21], fl[1]);
         eng_tensor in = tensor(i8(c, 0), n + 14), o = tensor(*out, n + 17);
         need = eng_conv_avgpool_s8_scratch_size(&p, &in, &o);
-        ctx.buf = need ? malloc((size_t)need) : NULL;
-        ctx.size = need;
-        c->need += (uint32_t)need;
-        if (need && ctx.buf == NULL) {
-            c->oom = 1;
+        if (!alloc_scratch(c, &ctx, need)) {
             break;
         }
         st = eng_conv_avgpool_s8(&ctx, &p, &in, i8(c, 1), (const int32_t *)c->arrays[2].data, &o);
@@ -419,11 +424,7 @@ static eng_status run_case(case_t *c, int8_t **out, int32_t *out_len)
         p.multiplier = (const float *)c->arrays[3].data;
         eng_tensor in = tensor(i8(c, 0), n + 4), o = tensor(*out, n + 7);
         need = eng_fc_s8_scratch_size(&p, &in, &o);
-        ctx.buf = need ? malloc((size_t)need) : NULL;
-        ctx.size = need;
-        c->need += (uint32_t)need;
-        if (need && ctx.buf == NULL) {
-            c->oom = 1;
+        if (!alloc_scratch(c, &ctx, need)) {
             break;
         }
         st = eng_fc_s8(&ctx, &p, &in, i8(c, 1), (const int32_t *)c->arrays[2].data, &o);
