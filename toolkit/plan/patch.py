@@ -131,6 +131,9 @@ def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool =
     _, h, w, _ = graph.tensors[out].shape
     if not cut_on_input(halo) and (grid[0] > h or grid[1] > w):
         raise ValueError(f"grid {grid[0]}x{grid[1]} finer than the {h}x{w} stage output")
+    in_h, in_w = graph.tensors[graph.inputs[0]].shape[1:3]
+    if cut_on_input(halo) and (grid[0] > in_h or grid[1] > in_w):
+        raise ValueError(f"grid {grid[0]}x{grid[1]} finer than the {in_h}x{in_w} input it cuts")
     cached, rows_cached = halo != "recompute", halo not in ("recompute", "cache_cols")
     recomputed = narrow_recomputed(graph, ops, cache) if halo == "lines_narrow" else frozenset()
     if cut_on_input(halo):

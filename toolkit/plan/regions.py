@@ -187,7 +187,7 @@ def line_walks(graph: Graph, stage_ops: list[Op], stage_output: str, parts: int,
             w.reads[op.name] = reads
         walks.append(w)
         needs.append(need)
-    for i, (w, f) in enumerate(zip(walks, frontiers)):
+    for i, w in enumerate(walks):
         for t, o in w.computed.items():
             if t == stage_output or t in recomputed:
                 w.held[t] = o

@@ -140,6 +140,7 @@ def _candidates(graph: Graph, split, grid, budget, opts, per_layer: Placement) -
     halos = HALOS if opts.get("halo") == "auto" else (opts.get("halo", "recompute"),)
     cache = WalkCache(graph)
     in_h, in_w = graph.tensors[graph.inputs[0]].shape[1:3]
+    skipped: set[str] = set()   # why candidates were left out, for the error when none is left
     for halo in halos:   # tiles cut on the output first (HALOS' order)
         lines = cut_on_input(halo)
         if lines and budget is not None and any(c.macs == full_macs and c.peak <= budget for c in out):
@@ -153,15 +154,18 @@ def _candidates(graph: Graph, split, grid, budget, opts, per_layer: Placement) -
             rest_paper = max(paper[k + 1:])
             for g in (_line_grids(grid, opts.get("stream_input", False)) if lines else grids):
                 if (g[0] > h or g[1] > w) if not lines else (g[0] > in_h or g[1] > in_w):
+                    skipped.add("the grid is finer than the stage output (than the input, for tiles cut on it)")
                     continue
                 try:
                     st = evaluate_stage(graph, k, g, cache=cache, **dict(opts, halo=halo))
-                except NotCacheable:
+                except NotCacheable as exc:
+                    skipped.add(f"halos cannot be cached ({exc})")
                     continue
                 out.append(Candidate(st, st.peak, max(max(st.paper_stage), rest_paper),
                                      sum(st.stage_macs) + rest_macs))
     if not out:
-        raise ValueError(f"no patch schedule possible for split={split!r}, grid={grid!r}")
+        raise ValueError(f"no patch schedule possible for split={split!r}, grid={grid!r}"
+                         + (": " + "; ".join(sorted(skipped)) if skipped else ""))
     return out
 
 
