@@ -63,20 +63,11 @@ MNV2_035 = REPO / "build" / "bench" / "mnv2_035_144.onnx"
 
 
 def mobilenet_035_144() -> Path:
-    """MobileNetV2-0.35, 144x144, 2 classes, BatchNorm folded, seeded random weights (built once)."""
-    if MNV2_035.exists():
-        return MNV2_035
-    import torch
-
+    """MobileNetV2-0.35, 144x144, 2 classes, seeded random weights (models/mobilenetv2/build.py)."""
     spec = importlib.util.spec_from_file_location("mnv2_build", REPO / "models" / "mobilenetv2" / "build.py")
     mb = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mb)
-    torch.manual_seed(0)
-    model = mb.fold_bn(mb.mobilenet_v2(width=0.35, classes=2)).eval()
-    MNV2_035.parent.mkdir(parents=True, exist_ok=True)
-    torch.onnx.export(model, torch.zeros(1, 3, 144, 144), str(MNV2_035), input_names=["input"],
-                      output_names=["logits"], opset_version=13, dynamo=False)
-    return MNV2_035
+    return mb.export_vww(MNV2_035)
 
 
 def plan_row(g, label: str, split=None, grid=None, budget=None, stream: str = "auto", halo: str = "auto") -> dict:

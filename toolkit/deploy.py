@@ -94,8 +94,8 @@ def deploy(model: str, board: str = "host", emulate: bool = False, images: Path 
     """The whole pipeline on one target; returns the report (also written to `report` when given).
     `preprocess`: mean, std, bgr, resize overrides (toolkit.modelarg.preprocess_for); `probe`:
     unique_id, pack, target_name for a board behind a pyOCD probe; `method`: calibration of a float model
-    (toolkit.quantize.METHODS); `stream`: streamed input, auto/always/never; `halo`: auto/recompute/cache
-    (toolkit.firmware.make_plan)."""
+    (toolkit.quantize.METHODS); `stream`: streamed input, auto/always/never; `halo`: auto or one of
+    toolkit.plan.patch.HALOS (toolkit.firmware.make_plan)."""
     target = get_target(board, emulate)
     for key, value in (probe or {}).items():
         setattr(target, key, value)

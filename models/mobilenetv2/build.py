@@ -18,9 +18,11 @@ Idempotent: every step skips outputs that already exist.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -152,6 +154,26 @@ def fold_bn(module):
                     conv.bias = nn.Parameter(bias * scale + bn.bias)
                 module[i + 1] = nn.Identity()
     return module
+
+
+def export_vww(out: Path) -> Path:
+    """MobileNetV2-0.35 at 144x144 with 2 classes (the visual-wake-words shape of MCUNetV2's 32 kB
+    result), BatchNorm folded, seeded random weights (memory and latency do not depend on them);
+    built once into `out` (the memory benchmark and the 32 KB test deploy it)."""
+    if out.exists():
+        return out
+    import torch
+
+    torch.manual_seed(0)
+    model = fold_bn(mobilenet_v2(width=0.35, classes=2)).eval()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(f".{os.getpid()}.tmp.onnx")
+    with warnings.catch_warnings():   # the TorchScript exporter's deprecation notices
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, torch.zeros(1, 3, 144, 144), str(tmp), input_names=["input"],
+                          output_names=["logits"], opset_version=13, dynamo=False)
+    tmp.rename(out)
+    return out
 
 
 def get_weights(cache: Path) -> Path:
