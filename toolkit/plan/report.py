@@ -114,11 +114,12 @@ def plot_plan(plan: Plan, path: str | Path) -> Path:
         k = sum(r["in_stage"] for r in plan.layers)
         ax.axvspan(-0.5, k - 0.5, color="#5a8fd0", alpha=0.08, label="patch stage")
         if halo_cache_bytes(plan) is not None:
-            ax.bar(range(k), [halo_cache_bytes(plan) / 1024] * k, color="#d08a2a", width=0.25,
+            # side by side with the band buffer's bar, inside the patch bar
+            ax.bar([i - 0.12 for i in range(k)], [halo_cache_bytes(plan) / 1024] * k, color="#d08a2a", width=0.22,
                    label=f"halo caches ({len(plan.patch['halo_caches'])} tensors, part of the patch bars, "
                          "alive through the stage)")
         if plan.stream_input:
-            ax.bar(range(k), [plan.patch["band_bytes"] / 1024] * k, color="#2a8a4a", width=0.25,
+            ax.bar([i + 0.12 for i in range(k)], [plan.patch["band_bytes"] / 1024] * k, color="#2a8a4a", width=0.22,
                    label=f"input band buffer ({len(plan.patch['bands'])} bands, streamed)")
     if plan.budget_bytes:
         ax.axhline(plan.budget_bytes / 1024, color="black", ls="--", lw=1, label="SRAM budget")
