@@ -135,7 +135,9 @@ def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool =
     if cut_on_input(halo) and (grid[0] > in_h or grid[1] > in_w):
         raise ValueError(f"grid {grid[0]}x{grid[1]} finer than the {in_h}x{in_w} input it cuts")
     cached, rows_cached = halo != "recompute", halo not in ("recompute", "cache_cols")
-    recomputed = narrow_recomputed(graph, ops, cache) if halo == "lines_narrow" else frozenset()
+    recomputed = narrow_recomputed(graph, ops, cache) - {out} if halo == "lines_narrow" else frozenset()
+    if halo == "lines_narrow" and not recomputed:
+        halo = "lines"   # no expansion in the stage: say what runs
     if cut_on_input(halo):
         rows = line_walks(graph, ops, out, grid[0], 1, cache, recomputed)
         cols = line_walks(graph, ops, out, grid[1], 2, cache, recomputed)

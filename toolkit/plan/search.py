@@ -149,7 +149,7 @@ def _candidates(graph: Graph, split, grid, budget, opts, per_layer: Placement) -
             stage_out = stage_output(graph, k)
             _, h, w, _ = graph.tensors[stage_out].shape
             if halo == "lines_narrow" and len(halos) > 1 and not narrow_recomputed(graph, graph.ops[:k + 1], cache) - {stage_out}:
-                continue   # nothing to recompute: the same schedule as "lines"
+                continue   # nothing to recompute: the same schedule as "lines", a candidate already
             rest_macs = sum(macs(graph, op) for op in graph.ops[k + 1:])
             rest_paper = max(paper[k + 1:])
             for g in (_line_grids(grid, opts.get("stream_input", False)) if lines else grids):
