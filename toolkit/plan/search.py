@@ -148,7 +148,8 @@ def _candidates(graph: Graph, split, grid, budget, opts, per_layer: Placement) -
         for k in _splits(graph, split):
             stage_out = stage_output(graph, k)
             _, h, w, _ = graph.tensors[stage_out].shape
-            if halo == "lines_narrow" and len(halos) > 1 and not narrow_recomputed(graph, graph.ops[:k + 1], cache) - {stage_out}:
+            if (halo == "lines_narrow" and len(halos) > 1
+                    and not narrow_recomputed(graph, graph.ops[:k + 1], cache) - {stage_out}):
                 continue   # nothing to recompute: the same schedule as "lines", a candidate already
             rest_macs = sum(macs(graph, op) for op in graph.ops[k + 1:])
             rest_paper = max(paper[k + 1:])
