@@ -167,3 +167,16 @@ def test_lines_narrow_recompute_expansions_instead_of_caching_them(line_plans):
         return sum(r["halo_cache_bytes"] or 0 for r in plan.layers)
     assert cache_bytes(narrow) < cache_bytes(lines)
     check_held_regions(g, narrow)
+
+
+def test_a_budget_tries_unequal_bands_for_tiles_cut_on_the_input():
+    """Under a budget where tiles cut on the input win, their split also tries every rows x cols
+    pair of band counts: fewer MACs fit than on any square grid or full-width rows."""
+    g = mobilenet_v2(144)
+    budget = 80_000
+    plan = plan_graph(g, budget_bytes=budget, split="auto", grid="auto", halo="auto", stream_input=True)
+    assert plan.patch["halo"].startswith("lines") and plan.arena_bytes <= budget
+    rows, cols = plan.grid
+    assert rows != cols and cols != 1
+    regular = [r[5] for r in plan.search if (r[1] == r[2] or r[2] == 1) and r[3] <= budget]
+    assert plan.patch_macs < min(regular)
