@@ -23,6 +23,7 @@ from .ir import Graph
 from .modelarg import preprocess_for, resolve_model
 from .plan import BudgetError, Plan, halo_cache_bytes, halo_words, input_summary, plan_graph
 from .plan.patch import cut_on_input, split_reason
+from .plan.regions import WalkCache
 from .targets import Target
 
 
@@ -146,13 +147,13 @@ def make_plan(g: Graph, split: str | None, grid, budget: int | None, stream: str
         # wide as the map: the first layer consumes the image band by band, the rest runs per layer
         split, grid = first_split(g), "rows"
     streams = {"auto": (False, True), "always": (True,), "never": (False,)}[stream]
-    plans, error = [], None
+    plans, error, walks = [], None, WalkCache(g)
     for stream_input in streams:
         for in_place in (True, False):
             try:
                 plans.append(plan_graph(g, budget_bytes=budget, split=split, grid=grid, in_place=in_place,
                                         stream_input=stream_input, halo=halo,
-                                        arena_of=lambda p: firmware_arena(g, p)))
+                                        arena_of=lambda p: firmware_arena(g, p), walk_cache=walks))
             except BudgetError as exc:  # the message names the smallest peak over every variant
                 error = exc if error is None or exc.best_peak < error.best_peak else error
             except ValueError as exc:  # a split or grid the graph does not have

@@ -138,12 +138,16 @@ def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool =
     recomputed = narrow_recomputed(graph, ops, cache) - {out} if halo == "lines_narrow" else frozenset()
     if halo == "lines_narrow" and not recomputed:
         halo = "lines"   # no expansion in the stage: say what runs
-    if cut_on_input(halo):
-        rows = line_walks(graph, ops, out, grid[0], 1, cache, recomputed)
-        cols = line_walks(graph, ops, out, grid[1], 2, cache, recomputed)
-    else:
-        rows = axis_walks(graph, ops, out, split_even(h, grid[0]), 1, cache, rows_cached)
-        cols = axis_walks(graph, ops, out, split_even(w, grid[1]), 2, cache, cached)
+
+    def walks(axis: int, parts: int) -> list[AxisWalk]:
+        key = (k, axis, parts, halo)
+        if key not in cache.walks:
+            cache.walks[key] = (line_walks(graph, ops, out, parts, axis, cache, recomputed) if cut_on_input(halo) else
+                                axis_walks(graph, ops, out, split_even((h, w)[axis - 1], parts), axis, cache,
+                                           rows_cached if axis == 1 else cached))
+        return cache.walks[key]
+
+    rows, cols = walks(1, grid[0]), walks(2, grid[1])
     tensors = list(dict.fromkeys(t for r in rows for t in r.held))   # cut on the input: not all in the first
     hs = {t: _held(rows, t) for t in tensors}
     ws = {t: _held(cols, t) for t in tensors}

@@ -213,13 +213,17 @@ def axis_walks(graph: Graph, stage_ops: list[Op], stage_output: str, ranges: lis
 
 
 class WalkCache:
-    """Per-graph lookups the search repeats thousands of times (activation inputs, windows, shapes)."""
+    """Per-graph lookups the search repeats thousands of times (activation inputs, windows, shapes),
+    and the walks themselves (`walks`, filled by toolkit.plan.patch.evaluate_stage: they depend on
+    the split, the axis, the tile count and the halo mode only, not on streaming or in-place ops,
+    so one cache serves all of deploy's planner runs on a graph)."""
 
     def __init__(self, graph: Graph):
         self.acts = {op.name: activation_inputs(graph, op) for op in graph.ops}
         self.shapes = {n: t.shape for n, t in graph.tensors.items()}
         self.sizes = {n: act_bytes(t) for n, t in graph.tensors.items() if not t.is_const}
         self._windows: dict[tuple[str, int], Window] = {}
+        self.walks: dict[tuple[int, int, int, str], list[AxisWalk]] = {}
 
     def window(self, op: Op, axis: int) -> Window:
         key = (op.name, axis)

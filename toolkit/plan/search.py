@@ -126,7 +126,8 @@ def _splits(graph: Graph, split) -> list[int]:
     return [k]
 
 
-def _candidates(graph: Graph, split, grid, budget, opts, per_layer: Placement) -> list[Candidate]:
+def _candidates(graph: Graph, split, grid, budget, opts, per_layer: Placement,
+                cache: WalkCache | None = None) -> list[Candidate]:
     full_macs = sum(macs(graph, op) for op in graph.ops)
     paper = [paper_op_bytes(graph, op) for op in graph.ops]
     out = []
@@ -138,7 +139,7 @@ def _candidates(graph: Graph, split, grid, budget, opts, per_layer: Placement) -
         out.append(Candidate(None, per_layer.peak, max(paper), full_macs))
     grids = _grids(grid, opts.get("stream_input", False))
     halos = HALOS if opts.get("halo") == "auto" else (opts.get("halo", "recompute"),)
-    cache = WalkCache(graph)
+    cache = cache or WalkCache(graph)
     in_h, in_w = graph.tensors[graph.inputs[0]].shape[1:3]
     skipped: set[str] = set()   # why candidates were left out, for the error when none is left
     for halo in halos:   # tiles cut on the output first (HALOS' order)
@@ -211,14 +212,16 @@ def _choose(graph: Graph, cands: list[Candidate], budget: int | None) -> Candida
 def plan_graph(graph: Graph, budget_bytes: int | None = None, split: str | None = None,
                grid: int | tuple[int, int] | str | None = None, *, in_place: bool = True,
                planner: str = "greedy", align: int = 4, stream_input: bool = False, halo: str = "recompute",
-               arena_of: Callable[[Plan], int] | None = None) -> Plan:
+               arena_of: Callable[[Plan], int] | None = None, walk_cache: WalkCache | None = None) -> Plan:
     """`arena_of`: what a Plan really costs in the firmware (codegen's firmware_arena: the plan plus
-    anything the executor adds); with a budget, the search then checks that figure, not the plan's."""
+    anything the executor adds); with a budget, the search then checks that figure, not the plan's.
+    `walk_cache`: a WalkCache of `graph` shared by several calls (their walks are computed once)."""
     opts = dict(in_place=in_place, planner=planner, align=align)
     per_layer = plan_per_layer(graph, **opts)
     if halo not in (*HALOS, "auto"):
         raise ValueError(f"halo must be one of {(*HALOS, 'auto')}, not {halo!r}")
-    cands = _candidates(graph, split, grid, budget_bytes, dict(opts, stream_input=stream_input, halo=halo), per_layer)
+    cands = _candidates(graph, split, grid, budget_bytes, dict(opts, stream_input=stream_input, halo=halo), per_layer,
+                        walk_cache)
     if budget_bytes is not None and arena_of is not None:
         return _choose_by_arena(graph, cands, per_layer, budget_bytes, opts, arena_of)
     chosen = _choose(graph, cands, budget_bytes)
