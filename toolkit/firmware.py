@@ -189,10 +189,6 @@ def build_firmware(target: Target, m: Int8Model, work: Path, split: str | None =
     b = target.board
     check_flash(m.g, b)
     budget = budget if budget is not None else b.budget_bytes
-    # the search can take seconds (tens for a deep stage under a tight budget): say what is going on
-    searching = "auto" in (split, grid) or (split is None and budget is not None)
-    log(f"planning {m.g.name} " + (f"under {budget:,} B" if budget is not None else "without a budget")
-        + (": searching splits, grids, halos and streaming" if searching else ""))
     plan = make_plan(m.g, split, grid, budget, stream, halo)
     plan.save(work / "plan.json")
     log(f"plan: {'split after ' + plan.split if plan.split else 'per layer'}"
