@@ -180,3 +180,20 @@ def test_a_budget_tries_unequal_bands_for_tiles_cut_on_the_input():
     assert rows != cols and cols != 1
     regular = [r[5] for r in plan.search if (r[1] == r[2] or r[2] == 1) and r[3] <= budget]
     assert plan.patch_macs < min(regular)
+
+
+def test_narrow_recompute_follows_an_expansion_through_its_activation():
+    """A float graph keeps Relu6 as its own op: the expansion's activation is recomputed with it
+    (else its wide output would be cached, and `toolkit plan` on the float model would miss the
+    saving deploy's int8 graph, activations fused, gets)."""
+    from toolkit import zoo
+    from toolkit.importer import load_graph
+    from toolkit.ir import OpKind
+    from toolkit.plan.halo import narrow_recomputed
+    from toolkit.plan.regions import WalkCache
+    g = load_graph(zoo.SAMPLES["mobilenetv2"].onnx_path())
+    stage = g.ops[:next(i for i, op in enumerate(g.ops) if op.kind == OpKind.AVGPOOL)]
+    recomputed = narrow_recomputed(g, stage, WalkCache(g))
+    after = [op for op in stage if op.kind == OpKind.CLAMP and op.inputs[0] in recomputed]
+    assert after and all(op.outputs[0] in recomputed for op in after)
+    assert not any(op.outputs[0] in recomputed for op in stage if op.kind == OpKind.DEPTHWISE)

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from toolkit.ir import Graph, Op
+from toolkit.ops import InPlace, spec
 from toolkit.plan.regions import AxisWalk, NotCacheable, Range, Region, TileRegions, WalkCache, cached_end
 
 
@@ -54,16 +55,19 @@ class CacheShape:
 
 def narrow_recomputed(graph: Graph, stage_ops: list[Op], cache: WalkCache) -> frozenset[str]:
     """The tensors halo "lines_narrow" recomputes instead of caching: outputs of pointwise ops
-    (1x1, stride 1) that widen their one input, an inverted bottleneck's expansion. Their halo rows
-    then come from the narrow input's cache (MobileNetV2-0.35's 72-wide expansion to 48 channels:
-    a 576 B row instead of 3,456 B) at the price of recomputing the 1x1 conv on them."""
+    (1x1, stride 1) that widen their one input, an inverted bottleneck's expansion, and of the
+    elementwise activations after one (a float graph's separate Relu6). Their halo rows then come
+    from the narrow input's cache (MobileNetV2-0.35's 72-wide expansion to 48 channels: a 576 B
+    row instead of 3,456 B) at the price of recomputing the 1x1 conv on them."""
     out = set()
     for op in stage_ops:
         acts = cache.acts[op.name]
         wins = [cache.window(op, axis) for axis in (1, 2)]
         t = op.outputs[0]
-        if (len(acts) == 1 and all(w.kernel == 1 and w.stride == 1 for w in wins)
-                and cache.shapes[acts[0]][3] < cache.shapes[t][3]):
+        if len(acts) != 1 or not all(w.kernel == 1 and w.stride == 1 for w in wins):
+            continue
+        widens = cache.shapes[acts[0]][3] < cache.shapes[t][3]
+        if widens or (acts[0] in out and spec(op.kind).in_place == InPlace.ALWAYS):
             out.add(t)
     return frozenset(out)
 
