@@ -111,11 +111,14 @@ def test_budget_search_buys_fewest_macs_with_caches():
 def test_toolkit_plan_shows_the_caches(tmp_path):
     from engine_cases import int8_path
     from toolkit import zoo
-    int8_path(zoo.SAMPLES["fashion_cnn"])
+    q = int8_path(zoo.SAMPLES["fashion_cnn"])
+    res = CliRunner().invoke(cli, ["plan", str(q)])
+    assert res.exit_code == 0 and "planned on the float graph" not in res.output, res.output
     res = CliRunner().invoke(cli, ["plan", "fashion_cnn", "--patches", "4", "--halo", "cache",
                                    "--plot", str(tmp_path / "p.png")])
     assert res.exit_code == 0, res.output
     assert "halos cached (+0.0% MACs)" in res.output and "cache kB" in res.output
+    assert "planned on the float graph" in res.output   # the sample's float model: Relu as ops of their own
     assert (tmp_path / "p.png").stat().st_size > 10_000
     res = CliRunner().invoke(cli, ["plan", "fashion_cnn", "--patches", "4", "--halo", "lines_narrow"])
     assert res.exit_code == 0, res.output

@@ -19,7 +19,7 @@ from .deploy import deploy
 from .errors import ToolkitError
 from .firmware import HALO_CHOICES, STREAM_CHOICES
 from .importer import load_graph
-from .ir import macs
+from .ir import OpKind, macs
 from .modelarg import LAYOUTS, nchw_input, parse_grid, pin_input_shape, preprocess_for, resolve_model
 from .plan import BudgetError, format_plan, plan_graph, plot_plan
 from .plan.report import HALO_WORDS
@@ -225,6 +225,12 @@ def plan(model, board, sram, split, patches, json_path, plot_path, stream_input,
     except ValueError as exc:
         raise ToolkitError(str(exc)) from None
     click.echo(format_plan(result))
+    if not g.float_inputs and any(op.kind == OpKind.CLAMP for op in g.ops):
+        # deploy plans the int8 graph: the quantizer folds Relu/Clip into the convs, and a conv +
+        # activation + global pool head then fuses (toolkit/ops/conv_avgpool.py)
+        console.print("note: planned on the float graph, whose Relu/Clip are ops of their own; deploy plans the "
+                      "int8 graph (activations folded into the convs, a head conv fused with its global pool), "
+                      "whose figures can be lower: plan the model `toolkit quantize` writes for them")
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(result.to_json())
