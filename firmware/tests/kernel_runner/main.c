@@ -407,8 +407,7 @@ static eng_status run_case(case_t *c, int8_t **out, int32_t *out_len)
         p.pool.input = qp(n[20], fl[0]);
         p.pool.output = qp(n[21], fl[1]);
         eng_tensor in = tensor(i8(c, 0), n + 14), o = tensor(*out, n + 17);
-        need = eng_conv_avgpool_s8_scratch_size(&p, &in, &o);
-        if (!alloc_scratch(c, &ctx, need)) {
+        if (!alloc_scratch(c, &ctx, eng_conv_avgpool_s8_scratch_size(&p, &in, &o))) {
             break;
         }
         st = eng_conv_avgpool_s8(&ctx, &p, &in, i8(c, 1), (const int32_t *)c->arrays[2].data, &o);
@@ -423,8 +422,7 @@ static eng_status run_case(case_t *c, int8_t **out, int32_t *out_len)
         p.act_max = n[3];
         p.multiplier = (const float *)c->arrays[3].data;
         eng_tensor in = tensor(i8(c, 0), n + 4), o = tensor(*out, n + 7);
-        need = eng_fc_s8_scratch_size(&p, &in, &o);
-        if (!alloc_scratch(c, &ctx, need)) {
+        if (!alloc_scratch(c, &ctx, eng_fc_s8_scratch_size(&p, &in, &o))) {
             break;
         }
         st = eng_fc_s8(&ctx, &p, &in, i8(c, 1), (const int32_t *)c->arrays[2].data, &o);
