@@ -194,9 +194,14 @@ def test_narrow_recompute_follows_an_expansion_through_its_activation():
     from toolkit.ir import OpKind
     from toolkit.plan.halo import narrow_recomputed
     from toolkit.plan.regions import WalkCache
+    from engine_cases import valid_splits
+    from toolkit.plan.patch import stage_output
     g = load_graph(zoo.SAMPLES["mobilenetv2"].onnx_path())
-    stage = g.ops[:next(i for i, op in enumerate(g.ops) if op.kind == OpKind.AVGPOOL)]
-    recomputed = narrow_recomputed(g, stage, WalkCache(g))
-    after = [op for op in stage if op.kind == OpKind.CLAMP and op.inputs[0] in recomputed]
+    k = next(i for i, op in enumerate(g.ops) if op.name == valid_splits(g)[-1])
+    stage = g.ops[:k + 1]
+    out = stage_output(g, k)
+    recomputed = narrow_recomputed(g, stage, out, WalkCache(g))
+    after = [op for op in stage if op.kind == OpKind.CLAMP and op.inputs[0] in recomputed and op.outputs[0] != out]
     assert after and all(op.outputs[0] in recomputed for op in after)
+    assert out not in recomputed   # the stage output is computed once, tile by tile
     assert not any(op.outputs[0] in recomputed for op in stage if op.kind == OpKind.DEPTHWISE)

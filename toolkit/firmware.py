@@ -22,7 +22,8 @@ from .importer import import_model, load_graph
 from .ir import Graph
 from .modelarg import preprocess_for, resolve_model
 from .plan import BudgetError, Plan, halo_cache_bytes, halo_words, input_summary, plan_graph
-from .plan.patch import cut_on_input, split_reason
+from .plan.patch import split_reason
+from .plan.search import schedule_rank
 from .plan.regions import WalkCache
 from .targets import Target
 
@@ -136,7 +137,7 @@ def make_plan(g: Graph, split: str | None, grid, budget: int | None, stream: str
     (`stream`: auto, always, never), with halos recomputed or cached (`halo`: HALO_CHOICES; auto:
     all are candidates, so under a budget cached halos win when they fit). Without a budget: the
     smallest firmware arena (plan + staging), then the fewest MACs; under a budget: the fewest MACs
-    whose firmware arena fits, then the fewest tiles (faster), then the smallest arena. So `auto`
+    whose firmware arena fits, ranked as toolkit.plan.search.schedule_rank. So `auto`
     streams the input when that lowers the arena of the same schedule, or lets a schedule with
     fewer MACs fit; ties keep the image in SRAM (no halo rows sent twice). The search counts the
     firmware arena, not the plan's figure alone."""
@@ -161,10 +162,11 @@ def make_plan(g: Graph, split: str | None, grid, budget: int | None, stream: str
     if not plans:
         raise ToolkitError(str(error))
 
-    def cost(p: Plan) -> tuple[int, ...]:   # toolkit.plan.search.Candidate.rank, on the firmware arena
-        macs, tiles = (p.patch_macs, p.grid[0] * p.grid[1]) if p.patch else (p.macs, 1)
-        lines = bool(p.patch) and cut_on_input(p.patch["halo"])
-        return (macs, lines, tiles, firmware_arena(g, p)) if budget is not None else (firmware_arena(g, p), macs)
+    def cost(p: Plan) -> tuple[int, ...]:
+        macs = p.patch_macs if p.patch else p.macs
+        if budget is None:
+            return firmware_arena(g, p), macs
+        return schedule_rank(macs, p.patch["halo"] if p.patch else None, p.grid, firmware_arena(g, p))
     plan = min(plans, key=cost)
     if stream == "always" and not plan.stream_input:
         raise ToolkitError("--stream-input always: the planner chose per-layer execution under the budget; "

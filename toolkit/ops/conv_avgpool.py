@@ -35,15 +35,22 @@ def _fusable(g: Graph, op: Op) -> Op | None:
 
 
 def fuse(g: Graph) -> Graph:
-    """Every 1x1 conv whose output only a global average pool reads becomes one conv_avgpool op."""
+    """Every 1x1 conv whose output only a global average pool reads becomes one conv_avgpool op, at
+    the pool's place in the order (the conv's inputs are computed before it either way)."""
+    pools = {}   # id of a pool -> the conv it absorbs
+    for c in g.ops:
+        p = _fusable(g, c)
+        if p is not None:
+            pools[id(p)] = c
+    absorbed = {id(c) for c in pools.values()}
     ops = []
     for op in g.ops:
-        if ops and ops[-1].kind == OpKind.CONV and _fusable(g, ops[-1]) is op:
-            c = ops.pop()
-            ops.append(Op(op.name, OpKind.CONV_AVGPOOL, c.inputs, op.outputs, ConvPoolAttrs(c.attrs, c.outputs[0]),
-                          op.onnx_node))
-            continue
-        ops.append(op)
+        c = pools.get(id(op))
+        if c is not None:
+            op = Op(op.name, OpKind.CONV_AVGPOOL, c.inputs, op.outputs, ConvPoolAttrs(c.attrs, c.outputs[0]),
+                    op.onnx_node)
+        if id(op) not in absorbed:
+            ops.append(op)
     g.ops = ops
     return g
 

@@ -53,12 +53,13 @@ class CacheShape:
         return self.rows * self.width + self.col_rows * self.cols
 
 
-def narrow_recomputed(graph: Graph, stage_ops: list[Op], cache: WalkCache) -> frozenset[str]:
+def narrow_recomputed(graph: Graph, stage_ops: list[Op], stage_output: str, cache: WalkCache) -> frozenset[str]:
     """The tensors halo "lines_narrow" recomputes instead of caching: outputs of pointwise ops
     (1x1, stride 1) that widen their one input, an inverted bottleneck's expansion, and of the
     elementwise activations after one (a float graph's separate Relu6). Their halo rows then come
     from the narrow input's cache (MobileNetV2-0.35's 72-wide expansion to 48 channels: a 576 B
-    row instead of 3,456 B) at the price of recomputing the 1x1 conv on them."""
+    row instead of 3,456 B) at the price of recomputing the 1x1 conv on them. Never the stage output
+    (tiles compute each of its pixels once, in every schedule)."""
     out = set()
     for op in stage_ops:
         acts = cache.acts[op.name]
@@ -69,7 +70,7 @@ def narrow_recomputed(graph: Graph, stage_ops: list[Op], cache: WalkCache) -> fr
         widens = cache.shapes[acts[0]][3] < cache.shapes[t][3]
         if widens or (acts[0] in out and spec(op.kind).in_place == InPlace.ALWAYS):
             out.add(t)
-    return frozenset(out)
+    return frozenset(out - {stage_output})
 
 
 def _neighbour(grid: tuple[int, int], n: int, dy: int, dx: int) -> int | None:

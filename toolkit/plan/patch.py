@@ -100,12 +100,9 @@ class StagePlan:
                 for r in self.rows for c in self.cols]
 
 
-def _held(walks: list[AxisWalk], t: str) -> np.ndarray:
-    return np.array([w.held[t][1] - w.held[t][0] if t in w.held else 0 for w in walks])
-
-
-def _computed(walks: list[AxisWalk], t: str) -> np.ndarray:
-    return np.array([w.computed[t][1] - w.computed[t][0] if t in w.computed else 0 for w in walks])
+def _lengths(ranges: list[dict[str, tuple[int, int]]], t: str) -> np.ndarray:
+    """Per walk, the length of t's range (0 where the walk has none): held or computed rows/cols."""
+    return np.array([r[t][1] - r[t][0] if t in r else 0 for r in ranges])
 
 
 # "cache_cols": columns cached, rows recomputed: no full-width row caches (the big ones), half the
@@ -135,7 +132,7 @@ def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool =
     if cut_on_input(halo) and (grid[0] > in_h or grid[1] > in_w):
         raise ValueError(f"grid {grid[0]}x{grid[1]} finer than the {in_h}x{in_w} input it cuts")
     cached, rows_cached = halo != "recompute", halo not in ("recompute", "cache_cols")
-    recomputed = narrow_recomputed(graph, ops, cache) - {out} if halo == "lines_narrow" else frozenset()
+    recomputed = narrow_recomputed(graph, ops, out, cache) if halo == "lines_narrow" else frozenset()
     if halo == "lines_narrow" and not recomputed:
         halo = "lines"   # no expansion in the stage: say what runs
 
@@ -149,8 +146,8 @@ def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool =
 
     rows, cols = walks(1, grid[0]), walks(2, grid[1])
     tensors = list(dict.fromkeys(t for r in rows for t in r.held))   # cut on the input: not all in the first
-    hs = {t: _held(rows, t) for t in tensors}
-    ws = {t: _held(cols, t) for t in tensors}
+    hs = {t: _lengths([r.held for r in rows], t) for t in tensors}
+    ws = {t: _lengths([c.held for c in cols], t) for t in tensors}
     chans = {t: graph.tensors[t].shape[3] for t in tensors}
     tile_bytes = {t: int(hs[t].max() * ws[t].max() * chans[t]) for t in tensors}
 
@@ -169,7 +166,8 @@ def evaluate_stage(graph: Graph, k: int, grid: tuple[int, int], in_place: bool =
             continue
         t_out = graph.tensors[o]
         per_px = macs(graph, op) // (t_out.shape[1] * t_out.shape[2])
-        stage_macs.append(int(_computed(rows, o).sum() * _computed(cols, o).sum() * per_px))
+        computed = _lengths([r.computed for r in rows], o).sum() * _lengths([c.computed for c in cols], o).sum()
+        stage_macs.append(int(computed * per_px))
         ins = sum(np.outer(hs[t], ws[t]) * chans[t] for t in cache.acts[op.name])
         outs = 0 if o == out else np.outer(hs[o], ws[o]) * chans[o]
         per_tile = np.maximum(ins, outs) if spec(op.kind).paper_in_place else ins + outs

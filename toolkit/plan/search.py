@@ -69,19 +69,9 @@ class Candidate:
     paper_peak: int
     macs: int
 
-    @property
-    def tiles(self) -> int:
-        """Tiles of the patch stage (1 per layer): among equal MACs, fewer tiles run faster (bigger
-        kernel calls; measured: fashion_cnn 7.6 M emulated instructions per layer, 10.8 M at 7x7
-        with cached halos, the same MACs)."""
-        return self.stage.grid[0] * self.stage.grid[1] if self.stage else 1
-
     def rank(self) -> tuple[int, bool, int, int]:
-        """Under a budget: the fewest MACs, then tiles cut on the output (a cut on the input carries
-        rows through its caches, more copies: measured BlazeFace 70.3 M emulated instructions either
-        way at a larger arena; it wins where only it fits or it saves MACs), the fewest tiles, the
-        lowest peak."""
-        return self.macs, self.stage is not None and cut_on_input(self.stage.halo), self.tiles, self.peak
+        return schedule_rank(self.macs, self.stage.halo if self.stage else None,
+                             self.stage.grid if self.stage else None, self.peak)
 
     def describe(self, graph: Graph) -> str:
         if self.stage is None:
@@ -89,6 +79,17 @@ class Candidate:
         return (f"split after {graph.ops[self.stage.k].name}, {self.stage.grid[0]}x{self.stage.grid[1]} patches"
                 + ("" if self.stage.halo == "recompute" else f", {HALO_WORDS[self.stage.halo]}")
                 + (", input streamed" if self.stage.stream_input else ""))
+
+
+def schedule_rank(macs: int, halo: str | None, grid, peak: int) -> tuple[int, bool, int, int]:
+    """Under a budget: the fewest MACs, then tiles cut on the output (a cut on the input carries
+    rows through its caches, more copies: measured BlazeFace 70.3 M emulated instructions either
+    way at a larger arena; it wins where only it fits or it saves MACs), then the fewest tiles
+    (cached halos tie many grids at per-layer MACs, and bigger kernel calls run faster: fashion_cnn
+    7.6 M emulated instructions per layer, 10.8 M at 7x7 cached, the same MACs), then the lowest
+    peak. `halo` and `grid` None: per layer (one tile). toolkit.firmware.make_plan ranks Plans by
+    it too, on the firmware arena."""
+    return macs, halo is not None and cut_on_input(halo), grid[0] * grid[1] if grid else 1, peak
 
 
 def _grids(grid, stream_input: bool = False) -> list[tuple[int, int]]:
@@ -128,8 +129,11 @@ def _splits(graph: Graph, split) -> list[int]:
 
 def _candidates(graph: Graph, split, grid, budget, opts, per_layer: Placement,
                 cache: WalkCache | None = None) -> list[Candidate]:
-    full_macs = sum(macs(graph, op) for op in graph.ops)
+    op_macs = [macs(graph, op) for op in graph.ops]
+    full_macs = sum(op_macs)
     paper = [paper_op_bytes(graph, op) for op in graph.ops]
+    # after a split at k: the rest's MACs and paper peak, once per split
+    rest = [(sum(op_macs[k + 1:]), max(paper[k + 1:], default=0)) for k in range(len(graph.ops))]
     out = []
     if split is None:
         if grid is not None:
@@ -150,23 +154,18 @@ def _candidates(graph: Graph, split, grid, budget, opts, per_layer: Placement,
             stage_out = stage_output(graph, k)
             _, h, w, _ = graph.tensors[stage_out].shape
             if (halo == "lines_narrow" and len(halos) > 1
-                    and not narrow_recomputed(graph, graph.ops[:k + 1], cache) - {stage_out}):
+                    and not narrow_recomputed(graph, graph.ops[:k + 1], stage_out, cache)):
                 continue   # nothing to recompute: the same schedule as "lines", a candidate already
-            rest_macs = sum(macs(graph, op) for op in graph.ops[k + 1:])
-            rest_paper = max(paper[k + 1:])
             for g in (_line_grids(grid, opts.get("stream_input", False)) if lines else grids):
                 if (g[0] > h or g[1] > w) if not lines else (g[0] > in_h or g[1] > in_w):
                     skipped.add("the grid is finer than the stage output (than the input, for tiles cut on it)")
                     continue
                 try:
-                    st = evaluate_stage(graph, k, g, cache=cache, **dict(opts, halo=halo))
+                    out.append(_candidate(graph, k, g, halo, opts, cache, rest[k]))
                 except NotCacheable as exc:
                     skipped.add(f"halos cannot be cached ({exc})")
-                    continue
-                out.append(Candidate(st, st.peak, max(max(st.paper_stage), rest_paper),
-                                     sum(st.stage_macs) + rest_macs))
     if budget is not None and grid in (None, "auto"):
-        out += _refine_lines(graph, out, budget, opts, cache, paper)
+        out += _refine_lines(graph, out, budget, opts, cache, rest)
     if not out:
         raise ValueError(f"no patch schedule possible for split={split!r}, grid={grid!r}"
                          + (": " + "; ".join(sorted(skipped)) if skipped else ""))
@@ -174,7 +173,7 @@ def _candidates(graph: Graph, split, grid, budget, opts, per_layer: Placement,
 
 
 def _refine_lines(graph: Graph, cands: list[Candidate], budget: int, opts, cache: WalkCache,
-                  paper: list[int]) -> list[Candidate]:
+                  rest: list[tuple[int, int]]) -> list[Candidate]:
     """Tiles cut on the input are searched on square grids (and rows); where the best of them under
     the budget is the choice so far, its split and mode also try every rows x cols pair of
     LINE_GRIDS: unequal bands trade MACs against memory more finely (MobileNetV2-0.35 under 32 KB:
@@ -186,17 +185,22 @@ def _refine_lines(graph: Graph, cands: list[Candidate], budget: int, opts, cache
     k, halo = best.stage.k, best.stage.halo
     tried = {c.stage.grid for c in cands if c.stage and c.stage.k == k and c.stage.halo == halo}
     in_h, in_w = graph.tensors[graph.inputs[0]].shape[1:3]
-    rest_macs = sum(macs(graph, op) for op in graph.ops[k + 1:])
     out = []
     for g in ((r, c) for r in LINE_GRIDS for c in LINE_GRIDS if r <= in_h and c <= in_w):
         if g not in tried:
             try:
-                st = evaluate_stage(graph, k, g, cache=cache, **dict(opts, halo=halo))
+                out.append(_candidate(graph, k, g, halo, opts, cache, rest[k]))
             except NotCacheable:
                 continue
-            out.append(Candidate(st, st.peak, max(max(st.paper_stage), max(paper[k + 1:])),
-                                 sum(st.stage_macs) + rest_macs))
     return out
+
+
+def _candidate(graph: Graph, k: int, grid: tuple[int, int], halo: str, opts, cache: WalkCache,
+               rest: tuple[int, int]) -> Candidate:
+    """The split after op k on `grid` with `halo`, evaluated (`rest`: the MACs and paper peak of the
+    ops after k); raises NotCacheable as evaluate_stage does."""
+    st = evaluate_stage(graph, k, grid, cache=cache, **dict(opts, halo=halo))
+    return Candidate(st, st.peak, max(max(st.paper_stage), rest[1]), sum(st.stage_macs) + rest[0])
 
 
 def _choose(graph: Graph, cands: list[Candidate], budget: int | None) -> Candidate:
